@@ -1,0 +1,14 @@
+"""Command-line interface: click groups registered on the app by the factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from cli.admins import admins
+from cli.seed import seed
+
+
+def register_commands(app: Flask) -> None:
+    """Attach every command group to ``app.cli``."""
+    for command in (seed, admins):
+        app.cli.add_command(command)

@@ -1,0 +1,94 @@
+"""PhotoSlot: a synchronous AI-processing gateway for photobooths."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+
+from flask import Flask
+
+from photoslot.config import Config, ConfigError
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from the environment; ``overrides`` are environment variables for tests."""
+    config = Config.from_env({**os.environ, **(overrides or {})})
+    app = Flask(__name__)
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: Flask, config: Config) -> None:
+    """Translate the one Config into the Flask and extension settings."""
+    app.extensions["photoslot.config"] = config
+    engine_options: dict = {"pool_pre_ping": True}
+    if config.is_postgres:
+        # gevent serves many requests per worker, but a connection is held only around short
+        # transactions (never while a provider works), so a modest pool serves them all.
+        engine_options |= {
+            "pool_size": int(os.environ.get("PHOTOSLOT_DB_POOL_SIZE", "10")),
+            "max_overflow": 10,
+            "pool_timeout": 10,
+        }
+    secure_cookie = config.public_base_url.startswith("https://")
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        SQLALCHEMY_DATABASE_URI=config.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options,
+        MAX_CONTENT_LENGTH=config.max_upload_bytes + 256 * 1024,
+        JSON_SORT_KEYS=False,
+        JWT_SECRET_KEY=config.secret_key,
+        JWT_ALGORITHM="HS256",
+        JWT_DECODE_ALGORITHMS=["HS256"],
+        JWT_ACCESS_TOKEN_EXPIRES=timedelta(hours=24),
+        JWT_TOKEN_LOCATION=["headers", "cookies"],
+        JWT_COOKIE_SECURE=secure_cookie,
+        JWT_COOKIE_SAMESITE="Lax",
+        JWT_COOKIE_CSRF_PROTECT=True,
+        RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+
+
+def register_extensions(app: Flask) -> None:
+    from photoslot.extensions import db, jwt, limiter, migrate
+    from photoslot.log import configure_logging, register_request_id
+    from photoslot.providers import init_providers
+
+    configure_logging()
+    register_request_id(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    jwt.init_app(app)
+    limiter.init_app(app)
+    init_providers(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from photoslot.blueprints import admin, ingest, public, settings
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(ingest.bp, url_prefix="/api/ingest")
+    app.register_blueprint(settings.bp, url_prefix="/api")
+    app.register_blueprint(admin.bp, url_prefix="/api")
+
+
+def register_error_handlers(app: Flask) -> None:
+    from photoslot.errors import register_error_handlers as register
+    from photoslot.jwt_errors import register_jwt_errors
+
+    register(app)
+    register_jwt_errors()
+
+
+def register_cli(app: Flask) -> None:
+    from cli import register_commands
+
+    register_commands(app)

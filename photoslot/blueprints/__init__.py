@@ -1,0 +1,1 @@
+"""Thin HTTP layers: parse the request, call a service, shape the response."""

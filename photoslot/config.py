@@ -1,0 +1,201 @@
+"""One configuration object, read from the environment once and validated at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = REPO_ROOT / "var"
+
+ALL_PERMISSIONS = frozenset(
+    {"settings:write", "slots:write", "media:write", "stats:read", "maintenance:write"}
+)
+ADMIN_NAMES = ("serg", "igor")
+DEFAULT_TURBOTEXT_URL = "https://www.turbotext.ru"
+_USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
+# An entry starts where a comma is followed by "name:"; argon2 hashes contain commas but no colons.
+_ENTRY_SPLIT = re.compile(r",(?=[a-z][a-z0-9_.-]{0,31}:)")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class AdminAccount:
+    """A static administrator: name, argon2 password hash and granted permissions."""
+
+    name: str
+    password_hash: str
+    permissions: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings of one PhotoSlot process."""
+
+    database_url: str
+    media_root: Path
+    public_base_url: str
+    secret_key: str
+    admins: Mapping[str, AdminAccount]
+    t_sync_response_s: float
+    result_ttl_h: float
+    max_upload_mb: float
+    gemini_api_key: str | None
+    gemini_base_url: str | None
+    turbotext_api_key: str | None
+    turbotext_base_url: str
+    ratelimit_storage_uri: str
+    login_limit_per_user: str
+    login_limit_per_ip: str
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        """Build the config from ``env`` (default ``os.environ``); ConfigError on bad input."""
+        env = os.environ if env is None else env
+        return cls(
+            database_url=_database_url(env),
+            media_root=_media_root(env),
+            public_base_url=_url(env, "PHOTOSLOT_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+            secret_key=env.get("PHOTOSLOT_SECRET_KEY") or _embedded_secret_key(),
+            admins=_admins(env),
+            t_sync_response_s=_positive(env, "PHOTOSLOT_T_SYNC_RESPONSE_S", 60),
+            result_ttl_h=_positive(env, "PHOTOSLOT_RESULT_TTL_H", 72),
+            max_upload_mb=_positive(env, "PHOTOSLOT_MAX_UPLOAD_MB", 20),
+            gemini_api_key=env.get("GEMINI_API_KEY") or None,
+            gemini_base_url=_optional_url(env, "PHOTOSLOT_GEMINI_BASE_URL"),
+            turbotext_api_key=env.get("TURBOTEXT_API_KEY") or None,
+            turbotext_base_url=_url(env, "PHOTOSLOT_TURBOTEXT_BASE_URL", DEFAULT_TURBOTEXT_URL),
+            ratelimit_storage_uri=_ratelimit_uri(env),
+            login_limit_per_user=env.get("PHOTOSLOT_LOGIN_LIMIT_PER_USER", "5 per minute"),
+            login_limit_per_ip=env.get("PHOTOSLOT_LOGIN_LIMIT_PER_IP", "20 per minute"),
+        )
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    url = env.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'photoslot.db'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if not url.startswith(("sqlite://", "postgresql://", "postgresql+psycopg2://")):
+        raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}")
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def _media_root(env: Mapping[str, str]) -> Path:
+    root = Path(env.get("PHOTOSLOT_MEDIA_ROOT") or VAR_DIR / "media").resolve()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"PHOTOSLOT_MEDIA_ROOT {str(root)!r} is not usable: {exc}") from None
+    if not os.access(root, os.W_OK):
+        raise ConfigError(f"PHOTOSLOT_MEDIA_ROOT {str(root)!r} is not writable")
+    return root
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _optional_url(env: Mapping[str, str], name: str) -> str | None:
+    return _url(env, name, "") if env.get(name) else None
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return float(default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a positive number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def _ratelimit_uri(env: Mapping[str, str]) -> str:
+    uri = env.get("PHOTOSLOT_RATELIMIT_STORAGE_URI") or "memory://"
+    if not uri.startswith(("memory://", "redis://", "rediss://")):
+        raise ConfigError(
+            f"PHOTOSLOT_RATELIMIT_STORAGE_URI must be memory:// or redis://..., got {uri!r}"
+        )
+    return uri
+
+
+def parse_admins(raw: str, source: str = "PHOTOSLOT_ADMINS") -> dict[str, AdminAccount]:
+    """Parse ``name:hash[:perm+perm],...``; raise ConfigError naming ``source`` if malformed."""
+    admins: dict[str, AdminAccount] = {}
+    for entry in _ENTRY_SPLIT.split(raw.strip()):
+        name, _, rest = entry.strip().partition(":")
+        password_hash, _, perms = rest.partition(":")
+        if not _USERNAME.match(name) or not password_hash.startswith("$argon2"):
+            raise ConfigError(
+                f"{source} must look like 'serg:<hash>,igor:<hash>' with hashes from "
+                f"'flask admins hash-password'; entry {name or entry[:12]!r} is malformed"
+            )
+        permissions = frozenset(perms.split("+")) if perms else ALL_PERMISSIONS
+        unknown = permissions - ALL_PERMISSIONS
+        if unknown:
+            raise ConfigError(f"{source}: unknown permission(s) {sorted(unknown)} for {name!r}")
+        admins[name] = AdminAccount(name, password_hash, permissions)
+    return admins
+
+
+def _admins(env: Mapping[str, str]) -> dict[str, AdminAccount]:
+    raw = env.get("PHOTOSLOT_ADMINS")
+    if raw:
+        return parse_admins(raw)
+    return parse_admins(_embedded_admins(), source=str(VAR_DIR / "admins"))
+
+
+def _create_once(path: Path, make_content) -> tuple[str, bool]:
+    """Create ``path`` with ``make_content()`` unless it exists; safe against concurrent starts."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip(), False
+    content = make_content()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+    return content, True
+
+
+def _embedded_secret_key() -> str:
+    key, _ = _create_once(VAR_DIR / "secret_key", lambda: secrets.token_urlsafe(48))
+    return key
+
+
+def _embedded_admins() -> str:
+    """Generate random admin passwords once, keep their hashes in var/admins, print them once."""
+    from photoslot.auth import hash_password
+
+    passwords = {name: secrets.token_urlsafe(12) for name in ADMIN_NAMES}
+    content, created = _create_once(
+        VAR_DIR / "admins",
+        lambda: ",".join(f"{name}:{hash_password(pw)}" for name, pw in passwords.items()),
+    )
+    if created:
+        shown = "  ".join(f"{name} / {pw}" for name, pw in passwords.items())
+        print(f"photoslot: generated admin passwords (shown once): {shown}", file=sys.stderr)
+    return content

@@ -1,0 +1,112 @@
+"""The one interface every provider driver implements, and its error family."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from photoslot.config import Config
+
+ERROR_CODES = frozenset(
+    {
+        "provider_timeout",
+        "provider_error",
+        "provider_blocked",
+        "provider_no_image",
+        "provider_rate_limited",
+        "provider_bad_response",
+        "provider_unavailable",
+    }
+)
+
+
+class ProviderError(Exception):
+    """A provider failed; ``code`` is stable and becomes the API error code."""
+
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None):
+        if code not in ERROR_CODES:
+            raise ValueError(f"unknown provider error code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+    @property
+    def http_status(self) -> int:
+        """504 for a missed deadline, 502 for every other provider failure."""
+        return 504 if self.code == "provider_timeout" else 502
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """An image handed to a provider: its bytes and an absolute public link to the same bytes."""
+
+    data: bytes
+    mime: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    """Everything a driver needs for one job."""
+
+    job_id: str
+    operation: str
+    params: dict[str, Any]
+    photo: InputImage
+    templates: tuple[InputImage, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """The processed image and the provider-side timings in milliseconds."""
+
+    image: bytes
+    mime: str
+    timings: dict[str, int] = field(default_factory=dict)
+
+
+class Deadline:
+    """An absolute point on the monotonic clock by which the job must be answered."""
+
+    def __init__(self, at: float):
+        self.at = at
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(time.monotonic() + seconds)
+
+    def remaining(self) -> float:
+        """Seconds left, never negative."""
+        return max(0.0, self.at - time.monotonic())
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+
+class Provider(ABC):
+    """A provider driver. Subclasses set ``name`` and ``operations`` and implement ``process``.
+
+    ``operations`` maps each operation name to the JSON Schema (draft 2020-12) of its params;
+    slot validation and the admin UI form are built from it.
+    """
+
+    name: ClassVar[str]
+    operations: ClassVar[dict[str, dict[str, Any]]]
+    #: operations that need at least one template image bound to the slot
+    needs_template: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    def is_configured(self) -> bool:
+        """True when the provider has what it needs to be called (e.g. an API key)."""
+        return True
+
+    @abstractmethod
+    def process(self, request: ProviderRequest, deadline: Deadline) -> ProviderResult:
+        """Transform the photo; raise ProviderError on failure; never outlive ``deadline``."""

@@ -1,0 +1,1 @@
+"""Application services: the logic, and the owners of transactions."""

@@ -1,0 +1,62 @@
+"""The audit journal: every change goes through ``record``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, has_request_context, request
+from flask_jwt_extended import get_jwt_identity
+
+from photoslot.extensions import db
+from photoslot.models import AuditLog
+
+SECRET_MASK = "***"
+SYSTEM_ACTOR = "system"
+
+
+def diff(
+    before: dict[str, Any], after: dict[str, Any], secret_fields: frozenset[str] = frozenset()
+) -> dict[str, list[Any]]:
+    """``{field: [before, after]}`` for every field that changed, secret values masked."""
+    changes: dict[str, list[Any]] = {}
+    for field in sorted(set(before) | set(after)):
+        old, new = before.get(field), after.get(field)
+        if old != new:
+            if field in secret_fields:
+                old = None if old is None else SECRET_MASK
+                new = None if new is None else SECRET_MASK
+            changes[field] = [old, new]
+    return changes
+
+
+def current_actor() -> str:
+    """The admin behind the current request, or ``system`` outside an authenticated request."""
+    if has_request_context():
+        try:
+            identity = get_jwt_identity()
+        except RuntimeError:
+            identity = None
+        if identity:
+            return str(identity)
+    return SYSTEM_ACTOR
+
+
+def record(
+    action: str,
+    entity: str,
+    entity_id: str | None = None,
+    changes: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> AuditLog:
+    """Add an audit row to the session; the calling service commits it with its change."""
+    entry = AuditLog(
+        actor=actor or current_actor(),
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        changes=changes or {},
+        remote_addr=request.remote_addr if has_request_context() else None,
+        request_id=g.get("request_id") if has_request_context() else None,
+    )
+    db.session.add(entry)
+    return entry

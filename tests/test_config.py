@@ -1,0 +1,64 @@
+"""Configuration: read once from the environment, bad values reported in one line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from photoslot.config import ALL_PERMISSIONS, Config, ConfigError
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PHOTOSLOT_T_SYNC_RESPONSE_S", "soon"),
+        ("PHOTOSLOT_RESULT_TTL_H", "-1"),
+        ("PHOTOSLOT_MAX_UPLOAD_MB", "0"),
+        ("DATABASE_URL", "mysql://nope"),
+        ("PHOTOSLOT_PUBLIC_BASE_URL", "gateway.example"),
+        ("PHOTOSLOT_RATELIMIT_STORAGE_URI", "memcached://x"),
+        ("PHOTOSLOT_ADMINS", "serg:plaintext"),
+    ],
+)
+def test_bad_value_raises_config_error_naming_the_variable(base_env, name, value):
+    with pytest.raises(ConfigError, match=name):
+        Config.from_env({**base_env, name: value})
+
+
+def test_defaults_and_parsed_values(base_env):
+    config = Config.from_env(base_env)
+    assert config.t_sync_response_s == 60
+    assert config.result_ttl_h == 72
+    assert config.max_upload_bytes == 20 * 1024 * 1024
+    assert config.turbotext_base_url == "https://www.turbotext.ru"
+    assert set(config.admins) == {"serg", "igor"}
+    assert config.admins["serg"].permissions == ALL_PERMISSIONS
+
+
+def test_admin_permissions_can_be_narrowed(base_env):
+    serg, igor = base_env["PHOTOSLOT_ADMINS"].split(",igor:")
+    narrowed = f"{serg},igor:{igor}:slots:write+stats:read"
+    config = Config.from_env({**base_env, "PHOTOSLOT_ADMINS": narrowed})
+    assert config.admins["igor"].permissions == {"slots:write", "stats:read"}
+    assert config.admins["serg"].permissions == ALL_PERMISSIONS
+
+
+def test_startup_with_bad_config_prints_one_line_naming_the_variable(base_env, tmp_path):
+    env = {**os.environ, **base_env, "PHOTOSLOT_T_SYNC_RESPONSE_S": "sixty"}
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "seed"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "PHOTOSLOT_T_SYNC_RESPONSE_S" in lines[0]
+    assert "Traceback" not in result.stderr
