@@ -199,3 +199,10 @@ def _embedded_admins() -> str:
         shown = "  ".join(f"{name} / {pw}" for name, pw in passwords.items())
         print(f"photoslot: generated admin passwords (shown once): {shown}", file=sys.stderr)
     return content
+
+
+def current_config() -> Config:
+    """The Config of the app handling the current request or CLI command."""
+    from flask import current_app
+
+    return current_app.extensions["photoslot.config"]

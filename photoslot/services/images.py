@@ -1,0 +1,49 @@
+"""Image checks shared by ingest and template uploads: sniff by magic bytes, decode safely."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from PIL import Image
+
+from photoslot.errors import ApiError
+
+ACCEPTED_MIMES = ("image/jpeg", "image/png", "image/webp")
+# Pillow's guard: refuse images with more pixels than this (decompression bombs).
+Image.MAX_IMAGE_PIXELS = 60_000_000
+
+
+def sniff_mime(head: bytes) -> str | None:
+    """The image type from the first bytes, or None if it is not JPEG, PNG or WEBP."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def require_image(data: bytes) -> tuple[str, int, int]:
+    """(mime, width, height), or ApiError 415 (not an accepted type) / 422 (undecodable, bomb)."""
+    mime = sniff_mime(data[:16])
+    if mime is None:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "the file is not a JPEG, PNG or WEBP image",
+            {"accepted": list(ACCEPTED_MIMES)},
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                return mime, image.width, image.height
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ApiError(422, "image_too_large", "the image has too many pixels", {
+            "max_pixels": Image.MAX_IMAGE_PIXELS, "reason": str(exc)}) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ApiError(422, "invalid_image", "the image cannot be decoded",
+                       {"reason": str(exc)[:200]}) from None

@@ -1,0 +1,87 @@
+"""The one media path helper: every file under the media root is written, read and deleted here."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from photoslot.config import current_config
+
+KIND_DIRS = {"input": "inputs", "result": "results", "template": "templates", "thumbnail": "thumbs"}
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+_CHUNK = 64 * 1024
+
+
+class MediaPathError(ValueError):
+    """A stored path points outside the media root (or is otherwise unsafe)."""
+
+
+class UploadTooLarge(Exception):
+    """A stream was longer than the allowed limit; nothing was kept."""
+
+
+def media_root() -> Path:
+    return current_config().media_root
+
+
+def relative_path(kind: str, object_id: str, mime: str) -> str:
+    """Where an object of ``kind`` lives, relative to the media root (never from user input)."""
+    return f"{KIND_DIRS[kind]}/{object_id}.{EXTENSIONS.get(mime, 'bin')}"
+
+
+def resolve(relative: str) -> Path:
+    """Absolute path of ``relative`` inside the media root; MediaPathError if it would escape."""
+    root = media_root()
+    if not relative or os.path.isabs(relative) or "\0" in relative:
+        raise MediaPathError(f"unsafe media path {relative!r}")
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root) or path == root:
+        raise MediaPathError(f"media path {relative!r} escapes the media root")
+    return path
+
+
+def write_bytes(relative: str, data: bytes) -> int:
+    """Write ``data`` atomically (temp file + rename); return the size."""
+    path = resolve(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return len(data)
+
+
+def write_stream(relative: str, stream: BinaryIO, limit: int) -> int:
+    """Copy ``stream`` to ``relative`` in chunks; UploadTooLarge (and no file) past ``limit``."""
+    path = resolve(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    size = 0
+    try:
+        with open(tmp, "wb") as out:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise UploadTooLarge(size)
+                out.write(chunk)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return size
+
+
+def read_bytes(relative: str) -> bytes:
+    return resolve(relative).read_bytes()
+
+
+def delete_file(relative: str) -> bool:
+    """Delete the file if present; True if something was deleted. A missing file is fine."""
+    try:
+        resolve(relative).unlink()
+    except FileNotFoundError:
+        return False
+    return True

@@ -1,0 +1,44 @@
+"""Image sniffing and safe decoding."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from photoslot.errors import ApiError
+from photoslot.services.images import require_image, sniff_mime
+
+
+def encode(fmt: str, size: tuple[int, int] = (8, 6)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "red").save(buffer, fmt)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("fmt", "mime"), [("JPEG", "image/jpeg"), ("PNG", "image/png"),
+                                           ("WEBP", "image/webp")])
+def test_accepted_types_are_sniffed_and_decoded(fmt, mime):
+    data = encode(fmt)
+    assert sniff_mime(data[:16]) == mime
+    assert require_image(data) == (mime, 8, 6)
+
+
+def test_other_bytes_are_415():
+    with pytest.raises(ApiError) as err:
+        require_image(b"GIF89a" + b"\0" * 100)
+    assert err.value.status == 415
+
+
+def test_truncated_image_is_422():
+    with pytest.raises(ApiError) as err:
+        require_image(encode("PNG")[:40])
+    assert (err.value.status, err.value.code) == (422, "invalid_image")
+
+
+def test_decompression_bomb_is_422(monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10)
+    with pytest.raises(ApiError) as err:
+        require_image(encode("PNG", (10, 10)))
+    assert (err.value.status, err.value.code) == (422, "image_too_large")
