@@ -1,0 +1,176 @@
+"""Read side of slot management: the slot list with stats, one slot's detail, the providers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from photoslot import clock
+from photoslot.errors import ApiError
+from photoslot.extensions import db
+from photoslot.log import log_event
+from photoslot.models import JobHistory, MediaObject, Slot, SlotTemplateMedia
+from photoslot.providers import all_providers
+from photoslot.services.links import ingest_url, iso, media_url, result_url, thumbnail_url
+from photoslot.services.thumbnails import ThumbnailError, ensure_thumbnail, thumbnails_of
+
+log = logging.getLogger(__name__)
+
+RECENT_RESULTS = 10
+STATS_WINDOW = timedelta(hours=24)
+FINISHED = ("done", "timeout", "error")
+
+
+def describe_providers() -> list[dict[str, Any]]:
+    """Every registered provider: configured or not, its operations and their params schemas."""
+    return [
+        {
+            "name": name,
+            "configured": provider.is_configured(),
+            "operations": [
+                {"name": op, "params_schema": schema,
+                 "needs_template": op in provider.needs_template}
+                for op, schema in sorted(provider.operations.items())
+            ],
+        }
+        for name, provider in sorted(all_providers().items())
+    ]
+
+
+def list_slots() -> list[dict[str, Any]]:
+    """All slots with their last job and 24 h success rate, in three queries whatever the load."""
+    last_job_id = (
+        select(JobHistory.id).where(JobHistory.slot_id == Slot.id)
+        .order_by(JobHistory.started_at.desc(), JobHistory.id.desc()).limit(1)
+        .correlate(Slot).scalar_subquery()
+    )
+    rows = db.session.execute(select(Slot, last_job_id).order_by(Slot.id)).all()
+    job_ids = [job_id for _, job_id in rows if job_id]
+    last_jobs = {
+        job.id: job
+        for job in db.session.scalars(select(JobHistory).where(JobHistory.id.in_(job_ids)))
+    } if job_ids else {}
+    stats = _stats_24h()
+    views = []
+    for slot, job_id in rows:
+        job = last_jobs.get(job_id)
+        done, finished = stats.get(slot.id, (0, 0))
+        views.append({
+            **_summary(slot),
+            "last_job_status": job.status if job else None,
+            "last_job_at": iso(job.started_at) if job else None,
+            "finished_jobs_24h": finished,
+            "success_rate_24h": round(done / finished, 4) if finished else None,
+        })
+    return views
+
+
+def _stats_24h() -> dict[str, tuple[int, int]]:
+    """{slot_id: (done, finished)} over non-test jobs started in the last 24 h."""
+    query = (
+        select(JobHistory.slot_id,
+               func.sum(case((JobHistory.status == "done", 1), else_=0)),
+               func.count())
+        .where(JobHistory.started_at > clock.now() - STATS_WINDOW,
+               JobHistory.status.in_(FINISHED), JobHistory.is_test.is_(False))
+        .group_by(JobHistory.slot_id)
+    )
+    return {slot_id: (int(done), int(total)) for slot_id, done, total in db.session.execute(query)}
+
+
+def _summary(slot: Slot) -> dict[str, Any]:
+    return {
+        "id": slot.id,
+        "name": slot.name,
+        "enabled": slot.enabled,
+        "provider": slot.provider,
+        "operation": slot.operation,
+        "version": slot.version,
+        "updated_at": iso(slot.updated_at),
+        "updated_by": slot.updated_by,
+        "ingest_url": ingest_url(slot.id),
+    }
+
+
+def get_slot_detail(slot_id: str) -> dict[str, Any]:
+    """Full configuration of one slot with template links and recent results; 404 if unknown."""
+    slot = db.session.scalar(
+        select(Slot).where(Slot.id == slot_id)
+        .options(selectinload(Slot.template_links).selectinload(SlotTemplateMedia.media))
+    )
+    if slot is None:
+        raise ApiError(404, "slot_not_found", "no such slot", {"slot_id": slot_id})
+    return slot_detail(slot)
+
+
+def slot_detail(slot: Slot) -> dict[str, Any]:
+    """The API view of a loaded slot (also the answer to changes of its configuration)."""
+    results = _recent_results(slot.id)
+    thumbs = thumbnails_of([link.media_id for link in slot.template_links]
+                           + [media.id for _, media in results])
+    _make_missing_thumbnails([media for _, media in results], thumbs)
+    return {
+        **_summary(slot),
+        "params": slot.params,
+        "template_media": [
+            {
+                "id": link.media.id,
+                "url": media_url(link.media.token),
+                "thumbnail_url": _thumb_link(thumbs, link.media_id),
+                "mime": link.media.mime,
+                "width": link.media.width,
+                "height": link.media.height,
+                "position": position,
+            }
+            for position, link in enumerate(slot.template_links)
+        ],
+        "recent_results": [
+            {
+                "job_id": job.id,
+                "url": result_url(job.id),
+                "thumbnail_url": _thumb_link(thumbs, media.id),
+                "created_at": iso(media.created_at),
+                "expires_at": iso(media.expires_at),
+                "is_test": job.is_test,
+            }
+            for job, media in results
+        ],
+    }
+
+
+def _recent_results(slot_id: str) -> list[tuple[JobHistory, MediaObject]]:
+    """The newest done jobs whose result media is still live, newest first."""
+    now = clock.now()
+    query = (
+        select(JobHistory, MediaObject)
+        .join(MediaObject, (MediaObject.job_id == JobHistory.id) & (MediaObject.kind == "result"))
+        .where(JobHistory.slot_id == slot_id, JobHistory.status == "done",
+               or_(MediaObject.expires_at.is_(None), MediaObject.expires_at > now))
+        .order_by(JobHistory.started_at.desc(), JobHistory.id.desc())
+        .limit(RECENT_RESULTS)
+    )
+    return [(job, media) for job, media in db.session.execute(query)]
+
+
+def _make_missing_thumbnails(results: list[MediaObject], thumbs: dict[str, MediaObject]) -> None:
+    """Thumbnails are made once: the first view of a new result makes its thumbnail."""
+    made = False
+    for media in results:
+        if media.id in thumbs:
+            continue
+        try:
+            thumbs[media.id] = ensure_thumbnail(media)
+            made = True
+        except ThumbnailError as exc:
+            log_event(log, "thumbnail_failed", logging.WARNING, media_id=media.id, reason=str(exc))
+    if made:
+        db.session.commit()
+
+
+def _thumb_link(thumbs: dict[str, MediaObject], media_id: str) -> str | None:
+    thumb = thumbs.get(media_id)
+    return thumbnail_url(thumb.token) if thumb else None

@@ -1,0 +1,126 @@
+"""Thumbnails: a small JPEG made once per parent media (template or result), served by token."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+from PIL import Image, ImageOps
+from sqlalchemy import select
+
+from photoslot import clock
+from photoslot.errors import ApiError
+from photoslot.extensions import db
+from photoslot.models import MediaObject
+from photoslot.models.base import new_uuid
+from photoslot.services import images, media_store  # noqa: F401  (images: Pillow's bomb limit)
+from photoslot.services.links import iso
+from photoslot.services.media_store import MediaPathError
+
+THUMBNAIL_PX = 320
+THUMBNAIL_MIME = "image/jpeg"
+JPEG_QUALITY = 82
+#: Longest a cache may keep a thumbnail; never beyond the thumbnail's own expiry.
+MAX_CACHE_SECONDS = 24 * 3600
+
+
+class ThumbnailError(Exception):
+    """The parent image could not be read or decoded, so no thumbnail was made."""
+
+
+def render(data: bytes) -> tuple[bytes, int, int]:
+    """(JPEG bytes, width, height) of ``data`` scaled to fit THUMBNAIL_PX, never enlarged."""
+    try:
+        with Image.open(io.BytesIO(data)) as original:
+            image = ImageOps.exif_transpose(original)
+            image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+            image = _flatten(image)
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+            return out.getvalue(), image.width, image.height
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ThumbnailError(str(exc)[:200]) from exc
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB for JPEG: transparent areas become white instead of black."""
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, "white")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def thumbnails_of(parent_ids: Iterable[str]) -> dict[str, MediaObject]:
+    """The thumbnail of each parent that has one, in one query (the oldest, if several)."""
+    ids = list(set(parent_ids))
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(MediaObject)
+        .where(MediaObject.kind == "thumbnail", MediaObject.parent_id.in_(ids))
+        .order_by(MediaObject.created_at.desc())
+    )
+    return {row.parent_id: row for row in rows if row.parent_id}
+
+
+def ensure_thumbnail(parent: MediaObject, data: bytes | None = None) -> MediaObject:
+    """The parent's thumbnail, made now if it has none; the caller commits.
+
+    ``data`` are the parent's bytes when the caller already holds them (saves a read). The file
+    is written before the row is added, so a committed row always has its file.
+    """
+    existing = thumbnails_of([parent.id]).get(parent.id)
+    if existing is not None:
+        return existing
+    try:
+        source = data if data is not None else media_store.read_bytes(parent.path)
+    except (OSError, MediaPathError) as exc:
+        raise ThumbnailError(f"cannot read media {parent.id}: {exc}") from exc
+    jpeg, width, height = render(source)
+    thumb_id = new_uuid()
+    thumb = MediaObject(
+        id=thumb_id,
+        kind="thumbnail",
+        path=media_store.relative_path("thumbnail", thumb_id, THUMBNAIL_MIME),
+        mime=THUMBNAIL_MIME,
+        size=len(jpeg),
+        width=width,
+        height=height,
+        expires_at=parent.expires_at,
+        slot_id=parent.slot_id,
+        job_id=parent.job_id,
+        parent_id=parent.id,
+    )
+    media_store.write_bytes(thumb.path, jpeg)
+    db.session.add(thumb)
+    return thumb
+
+
+def servable_thumbnail(token: str) -> tuple[MediaObject, Path]:
+    """The thumbnail behind ``token`` and its file; 404 unknown, 410 expired or file gone."""
+    thumb = db.session.scalar(
+        select(MediaObject).where(MediaObject.token == token, MediaObject.kind == "thumbnail")
+    )
+    if thumb is None:
+        raise ApiError(404, "media_not_found", "no such thumbnail")
+    if thumb.is_expired():
+        raise ApiError(410, "media_expired", "this thumbnail has expired",
+                       {"expired_at": iso(thumb.expires_at)})
+    try:
+        path = media_store.resolve(thumb.path)
+    except MediaPathError:
+        path = None
+    if path is None or not path.is_file():
+        raise ApiError(410, "media_gone", "this thumbnail is no longer stored")
+    return thumb, path
+
+
+def cache_seconds(media: MediaObject) -> int:
+    """How long a client may cache ``media``: a day at most, and never past its expiry."""
+    if media.expires_at is None:
+        return MAX_CACHE_SECONDS
+    remaining = (media.expires_at - clock.now()).total_seconds()
+    return max(0, min(MAX_CACHE_SECONDS, int(remaining)))
