@@ -193,7 +193,7 @@ class GunicornServer:
             try:
                 if requests.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not come up:\n{self.log()}")
 

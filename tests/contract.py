@@ -32,6 +32,10 @@ def assert_contract(response: Any) -> None:
         request = RequestsOpenAPIRequest(response.request)
         wrapped = RequestsOpenAPIResponse(response)
     else:
+        # The app consumed a test-client body; rewind it so the request can be read again.
+        stream = response.request.environ.get("wsgi.input")
+        if stream is not None and stream.seekable():
+            stream.seek(0)
         request = WerkzeugOpenAPIRequest(response.request)
         wrapped = WerkzeugOpenAPIResponse(response)
     _openapi().validate_response(request, wrapped)
