@@ -5,8 +5,12 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from photoslot.providers.base import Provider
+from photoslot.providers.gemini import GeminiProvider
+from photoslot.providers.turbotext import TurbotextProvider
 
-DRIVERS: dict[str, type[Provider]] = {}
+DRIVERS: dict[str, type[Provider]] = {
+    provider.name: provider for provider in (GeminiProvider, TurbotextProvider)
+}
 
 
 def init_providers(app: Flask) -> None:

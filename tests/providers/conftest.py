@@ -1,0 +1,71 @@
+"""Fixtures for the driver tests: drivers pointed at the fakes, the fakes, and an image host."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from photoslot.config import Config
+from photoslot.providers.gemini import GeminiProvider
+from photoslot.providers.turbotext import TurbotextProvider
+from tests.fakes import gemini as fake_gemini
+from tests.fakes import turbotext as fake_turbotext
+from tests.fakes.images import ImageHost
+
+
+@pytest.fixture
+def make_config(base_env: dict[str, str]) -> Callable[..., Config]:
+    """Build a Config from the suite's base environment plus overrides."""
+    return lambda **env: Config.from_env({**base_env, **env})
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local port nothing listens on (connections are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gemini_fake() -> Iterator[fake_gemini.FakeGemini]:
+    with fake_gemini.FakeGemini() as fake:
+        yield fake
+
+
+@pytest.fixture
+def turbotext_fake() -> Iterator[fake_turbotext.FakeTurbotext]:
+    with fake_turbotext.FakeTurbotext(pending=2) as fake:
+        yield fake
+
+
+@pytest.fixture
+def image_host() -> Iterator[ImageHost]:
+    with ImageHost() as host:
+        yield host
+
+
+@pytest.fixture
+def gemini(make_config, gemini_fake) -> GeminiProvider:
+    """A Gemini driver talking to the fake."""
+    return GeminiProvider(
+        make_config(
+            GEMINI_API_KEY=fake_gemini.DEFAULT_API_KEY,
+            PHOTOSLOT_GEMINI_BASE_URL=gemini_fake.base_url,
+        )
+    )
+
+
+@pytest.fixture
+def turbotext(make_config, turbotext_fake) -> TurbotextProvider:
+    """A Turbotext driver talking to the fake, polling every 50 ms."""
+    provider = TurbotextProvider(
+        make_config(
+            TURBOTEXT_API_KEY=fake_turbotext.DEFAULT_API_KEY,
+            PHOTOSLOT_TURBOTEXT_BASE_URL=turbotext_fake.base_url,
+        )
+    )
+    provider.poll_interval_s = 0.05
+    return provider
