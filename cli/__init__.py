@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Flask
 
 from cli.admins import admins
+from cli.providers import providers
 from cli.seed import seed
 
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
-    for command in (seed, admins):
+    for command in (seed, admins, providers):
         app.cli.add_command(command)

@@ -107,6 +107,10 @@ class Provider(ABC):
         """True when the provider has what it needs to be called (e.g. an API key)."""
         return True
 
+    def check_live(self, deadline: Deadline) -> str:
+        """Make one minimal real call proving endpoint and key work; ProviderError otherwise."""
+        return "offline provider, nothing to call"
+
     @abstractmethod
     def process(self, request: ProviderRequest, deadline: Deadline) -> ProviderResult:
         """Transform the photo; raise ProviderError on failure; never outlive ``deadline``."""

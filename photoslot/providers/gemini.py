@@ -80,6 +80,23 @@ class GeminiProvider(Provider):
             image, mime, {"provider_ms": int((time.monotonic() - started) * 1000)}
         )
 
+    def check_live(self, deadline: Deadline) -> str:
+        """Fetch the default model's metadata (free, no image generated)."""
+        if not self.config.gemini_api_key:
+            raise ProviderError("provider_unavailable", "Gemini API key is not configured")
+        timeout_ms = max(1, int(deadline.remaining() * 1000))
+        try:
+            model = self._client().models.get(
+                model=DEFAULT_MODEL, config={"http_options": {"timeout": timeout_ms}}
+            )
+        except errors.APIError as exc:
+            raise _api_error(exc) from exc
+        except httpx2.TimeoutException as exc:
+            raise ProviderError("provider_timeout", f"Gemini did not answer in time: {exc}") from exc
+        except httpx2.TransportError as exc:
+            raise ProviderError("provider_unavailable", f"cannot reach Gemini: {exc}") from exc
+        return f"model {model.name} reachable"
+
     def _client(self) -> genai.Client:
         # One client per (base URL, key) keeps its httpx connection pool warm across jobs.
         key = (self.config.gemini_base_url, self.config.gemini_api_key)

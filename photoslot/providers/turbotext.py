@@ -106,6 +106,18 @@ class TurbotextProvider(Provider):
             },
         )
 
+    def check_live(self, deadline: Deadline) -> str:
+        """Ask for the result of queue 0: any JSON answer proves the endpoint and the key work."""
+        if not self.config.turbotext_api_key:
+            raise ProviderError("provider_unavailable", "Turbotext API key is not configured")
+        try:
+            self._post("generate_image2image", {"do": "get_result", "queueid": "0"}, deadline)
+        except ProviderError as exc:
+            # Turbotext's own {"success": false} answer still means the key was accepted.
+            if exc.code != "provider_error" or "error" not in exc.details:
+                raise
+        return "API reachable, key accepted"
+
     def _wait(self, method: str, queueid: int, deadline: Deadline) -> dict[str, Any]:
         """Poll ``get_result`` until Turbotext stops answering ``{"action": "reconnect"}``."""
         polls = 0

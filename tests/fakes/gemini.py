@@ -23,6 +23,7 @@ from tests.fakes.images import open_image, transform
 
 DEFAULT_API_KEY = "fake-gemini-key"
 PATH = re.compile(r"/v1beta/models/([A-Za-z0-9._-]+):generateContent")
+MODEL_PATH = re.compile(r"/v1beta/models/([A-Za-z0-9._-]+)")
 TOP_LEVEL = {
     "contents",
     "generationConfig",
@@ -171,7 +172,8 @@ class FakeGemini(FakeServer):
     def handle(self, record: RecordedRequest) -> Reply:
         """Check route, key and body strictly, then answer according to the mode."""
         match = PATH.fullmatch(record.path)
-        if record.method != "POST" or match is None:
+        model_match = MODEL_PATH.fullmatch(record.path)
+        if not (record.method == "POST" and match or record.method == "GET" and model_match):
             return google_error(404, f"Method not found: {record.method} {record.path}")
         key = record.headers.get("x-goog-api-key")
         if not key:
@@ -184,6 +186,9 @@ class FakeGemini(FakeServer):
             return google_error(
                 400, "API key not valid. Please pass a valid API key.", "API_KEY_INVALID"
             )
+        if model_match:  # models.get: the model's metadata, as used by `flask providers check`
+            name = f"models/{model_match.group(1)}"
+            return Reply.json(200, {"name": name, "displayName": model_match.group(1)})
         try:
             prompt, images = parse_request(record.body, record.headers.get("content-type", ""))
         except WireError as exc:

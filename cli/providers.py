@@ -1,0 +1,30 @@
+"""``flask providers check``: what each provider is configured with, optionally a live call."""
+
+import click
+from flask.cli import AppGroup
+
+from photoslot.providers import all_providers
+from photoslot.providers.base import Deadline, ProviderError
+
+LIVE_CHECK_SECONDS = 15
+
+providers = AppGroup("providers", help="Provider drivers.")
+
+
+@providers.command("check")
+@click.option("--live", is_flag=True, help="Also make one minimal real call to each provider.")
+def check(live: bool) -> None:
+    """Report each provider's configuration; with --live, call each configured one once."""
+    failed = 0
+    for name, driver in sorted(all_providers().items()):
+        configured = driver.is_configured()
+        line = f"{name:10} {'configured' if configured else 'not configured':15}"
+        if live and configured:
+            try:
+                line += f" live ok: {driver.check_live(Deadline.after(LIVE_CHECK_SECONDS))}"
+            except ProviderError as exc:
+                failed += 1
+                line += f" live FAILED: {exc.code}: {exc.message}"
+        click.echo(line.rstrip())
+    if failed:
+        raise click.ClickException(f"{failed} provider(s) failed the live check")
