@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Flask
 
 from cli.admins import admins
+from cli.cleanup import cleanup_media
 from cli.seed import seed
 
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
-    for command in (seed, admins):
+    for command in (seed, admins, cleanup_media):
         app.cli.add_command(command)
