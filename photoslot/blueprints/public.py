@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, send_file
 from flask.typing import ResponseReturnValue
 
-from photoslot.services import thumbnails
+from photoslot.services import media
 
 bp = Blueprint("public", __name__)
 
@@ -16,12 +16,19 @@ def healthz() -> ResponseReturnValue:
     return jsonify({"status": "ok"})
 
 
-# --- Thumbnails (issue E) -------------------------------------------------------------------
+@bp.get("/public/media/<token>")
+def media_file(token: str) -> ResponseReturnValue:
+    """Serve a media object by its public token (GET and HEAD): 404 unknown, 410 once expired."""
+    found = media.load_live_media(token)
+    response = send_file(media.file_of(found), mimetype=found.mime, conditional=True, etag=True)
+    response.headers["Cache-Control"] = f"private, max-age={media.cache_seconds(found)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/public/thumbnails/<token>")
 def thumbnail(token: str) -> ResponseReturnValue:
     """A 320 px JPEG rendition by its token (GET and HEAD); 404 unknown, 410 expired."""
-    media, path = thumbnails.servable_thumbnail(token)
-    return send_file(path, mimetype=media.mime, etag=media.token, conditional=True,
-                     max_age=thumbnails.cache_seconds(media))
+    found = media.load_live_media(token, kind="thumbnail")
+    return send_file(media.file_of(found), mimetype=found.mime, etag=found.token,
+                     conditional=True, max_age=media.cache_seconds(found))

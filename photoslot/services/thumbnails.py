@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from pathlib import Path
 
 from PIL import Image, ImageOps
 from sqlalchemy import select
 
-from photoslot import clock
-from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.models import MediaObject
 from photoslot.models.base import new_uuid
 from photoslot.services import images, media_store  # noqa: F401  (images: Pillow's bomb limit)
-from photoslot.services.links import iso
 from photoslot.services.media_store import MediaPathError
 
 THUMBNAIL_PX = 320
 THUMBNAIL_MIME = "image/jpeg"
 JPEG_QUALITY = 82
-#: Longest a cache may keep a thumbnail; never beyond the thumbnail's own expiry.
-MAX_CACHE_SECONDS = 24 * 3600
 
 
 class ThumbnailError(Exception):
@@ -97,30 +91,3 @@ def ensure_thumbnail(parent: MediaObject, data: bytes | None = None) -> MediaObj
     media_store.write_bytes(thumb.path, jpeg)
     db.session.add(thumb)
     return thumb
-
-
-def servable_thumbnail(token: str) -> tuple[MediaObject, Path]:
-    """The thumbnail behind ``token`` and its file; 404 unknown, 410 expired or file gone."""
-    thumb = db.session.scalar(
-        select(MediaObject).where(MediaObject.token == token, MediaObject.kind == "thumbnail")
-    )
-    if thumb is None:
-        raise ApiError(404, "media_not_found", "no such thumbnail")
-    if thumb.is_expired():
-        raise ApiError(410, "media_expired", "this thumbnail has expired",
-                       {"expired_at": iso(thumb.expires_at)})
-    try:
-        path = media_store.resolve(thumb.path)
-    except MediaPathError:
-        path = None
-    if path is None or not path.is_file():
-        raise ApiError(410, "media_gone", "this thumbnail is no longer stored")
-    return thumb, path
-
-
-def cache_seconds(media: MediaObject) -> int:
-    """How long a client may cache ``media``: a day at most, and never past its expiry."""
-    if media.expires_at is None:
-        return MAX_CACHE_SECONDS
-    remaining = (media.expires_at - clock.now()).total_seconds()
-    return max(0, min(MAX_CACHE_SECONDS, int(remaining)))

@@ -1,0 +1,152 @@
+"""The media cleanup: expired media, orphans both ways, abandoned jobs — one run at a time.
+
+``flask cleanup-media`` (cron) and ``POST /api/maintenance/cleanup`` both call ``run_cleanup``.
+Every run, including a busy one, leaves a ``cleanup_run`` row for "last successful cleanup".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from photoslot import clock
+from photoslot.extensions import db
+from photoslot.log import log_event
+from photoslot.models import CleanupRun
+from photoslot.services import audit
+from photoslot.services.cleanup_lock import cleanup_lock
+from photoslot.services.cleanup_sweeps import Sweep, empty_summary
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class CleanupOutcome:
+    """What a run did: status ``ok`` or ``busy`` (another run held the lock), and its summary."""
+
+    status: str
+    run_id: int | None
+    summary: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "run_id": self.run_id, "summary": self.summary}
+
+
+class CleanupFailed(Exception):
+    """A run stopped on an error; it is recorded (when the database allows) and logged."""
+
+    def __init__(self, message: str, run_id: int | None = None):
+        super().__init__(message)
+        self.run_id = run_id
+
+
+def run_cleanup(
+    *,
+    dry_run: bool = False,
+    actor: str = audit.SYSTEM_ACTOR,
+    audited: bool = False,
+    batch_size: int = BATCH_SIZE,
+) -> CleanupOutcome:
+    """Run one cleanup now; ``busy`` if another holds the lock; CleanupFailed on error."""
+    try:
+        with cleanup_lock() as acquired:
+            if not acquired:
+                return _record_busy(actor, dry_run)
+            return _run_locked(dry_run, actor, audited, batch_size)
+    except (SQLAlchemyError, OSError) as exc:
+        db.session.rollback()
+        log_event(log, "cleanup_failed", logging.ERROR, error=_one_line(exc))
+        raise CleanupFailed(_one_line(exc)) from exc
+
+
+def _run_locked(dry_run: bool, actor: str, audited: bool, batch_size: int) -> CleanupOutcome:
+    started = time.monotonic()
+    run = _start_run(actor, dry_run)
+    sweep = Sweep(clock.now(), dry_run, batch_size)
+    try:
+        sweep.reconcile_jobs()
+        sweep.delete_expired()
+        sweep.remove_rows_without_files()
+        sweep.delete_orphan_files()
+    except Exception as exc:
+        db.session.rollback()
+        sweep.summary["duration_s"] = round(time.monotonic() - started, 3)
+        _finish(run.id, "error", sweep.summary, actor, audited, error=_one_line(exc))
+        log_event(log, "cleanup_failed", logging.ERROR, run_id=run.id, error=_one_line(exc))
+        raise CleanupFailed(_one_line(exc), run.id) from exc
+    sweep.summary["duration_s"] = round(time.monotonic() - started, 3)
+    _finish(run.id, "ok", sweep.summary, actor, audited)
+    log_event(log, "cleanup_finished", run_id=run.id, actor=actor, **sweep.summary)
+    return CleanupOutcome("ok", run.id, sweep.summary)
+
+
+def _start_run(actor: str, dry_run: bool) -> CleanupRun:
+    now = clock.now()
+    # We hold the lock, so a row still "running" belongs to a run whose process died.
+    db.session.execute(
+        update(CleanupRun)
+        .where(CleanupRun.status == "running")
+        .values(status="error", finished_at=now, error="interrupted: the process ended mid-run")
+        .execution_options(synchronize_session=False)
+    )
+    run = CleanupRun(started_at=now, status="running", actor=actor, summary=empty_summary(dry_run))
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def _finish(
+    run_id: int,
+    status: str,
+    summary: dict[str, Any],
+    actor: str,
+    audited: bool,
+    error: str | None = None,
+) -> None:
+    run = db.session.get(CleanupRun, run_id)
+    run.status, run.summary, run.error, run.finished_at = status, summary, error, clock.now()
+    if audited:
+        changes = {"status": status, "dry_run": summary["dry_run"], "summary": summary}
+        audit.record("maintenance.cleanup", "cleanup_run", str(run_id), changes, actor=actor)
+    db.session.commit()
+
+
+def _record_busy(actor: str, dry_run: bool) -> CleanupOutcome:
+    now = clock.now()
+    run = CleanupRun(
+        started_at=now, finished_at=now, status="busy", actor=actor, summary=empty_summary(dry_run)
+    )
+    db.session.add(run)
+    db.session.commit()
+    log_event(log, "cleanup_busy", run_id=run.id, actor=actor)
+    return CleanupOutcome("busy", run.id, run.summary)
+
+
+def last_run(status: str | None = "ok") -> dict[str, Any] | None:
+    """The latest finished run (of ``status``, default successful ones) for monitoring, or None."""
+    query = select(CleanupRun).where(CleanupRun.finished_at.is_not(None))
+    if status is not None:
+        query = query.where(CleanupRun.status == status)
+    run = db.session.scalar(query.order_by(CleanupRun.finished_at.desc()).limit(1))
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "status": run.status,
+        "actor": run.actor,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat(),
+        "summary": run.summary,
+    }
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
