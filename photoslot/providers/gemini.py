@@ -7,6 +7,8 @@ import binascii
 import json
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import httpx2
@@ -85,16 +87,10 @@ class GeminiProvider(Provider):
         if not self.config.gemini_api_key:
             raise ProviderError("provider_unavailable", "Gemini API key is not configured")
         timeout_ms = max(1, int(deadline.remaining() * 1000))
-        try:
+        with _mapped_errors():
             model = self._client().models.get(
                 model=DEFAULT_MODEL, config={"http_options": {"timeout": timeout_ms}}
             )
-        except errors.APIError as exc:
-            raise _api_error(exc) from exc
-        except httpx2.TimeoutException as exc:
-            raise ProviderError("provider_timeout", f"Gemini did not answer in time: {exc}") from exc
-        except httpx2.TransportError as exc:
-            raise ProviderError("provider_unavailable", f"cannot reach Gemini: {exc}") from exc
         return f"model {model.name} reachable"
 
     def _client(self) -> genai.Client:
@@ -131,24 +127,29 @@ class GeminiProvider(Provider):
             # The SDK's parser silently coerces odd shapes; we map the documented JSON ourselves.
             should_return_http_response=True,
         )
-        try:
+        with _mapped_errors():
             response = self._client().models.generate_content(
                 model=request.params.get("model") or DEFAULT_MODEL,
                 contents=[types.Content(role="user", parts=parts)],
                 config=config,
             )
-        except errors.APIError as exc:
-            raise _api_error(exc) from exc
-        except httpx2.TimeoutException as exc:
-            raise ProviderError(
-                "provider_timeout", f"Gemini did not answer in time: {exc}"
-            ) from exc
-        except httpx2.TransportError as exc:
-            raise ProviderError("provider_unavailable", f"cannot reach Gemini: {exc}") from exc
         http_response = response.sdk_http_response
         if http_response is None or not isinstance(http_response.body, str):
             raise ProviderError("provider_bad_response", "Gemini answered with an empty body")
         return http_response.body
+
+
+@contextmanager
+def _mapped_errors() -> Iterator[None]:
+    """Turn the SDK's HTTP errors and httpx2 transport failures into ProviderErrors."""
+    try:
+        yield
+    except errors.APIError as exc:
+        raise _api_error(exc) from exc
+    except httpx2.TimeoutException as exc:
+        raise ProviderError("provider_timeout", f"Gemini did not answer in time: {exc}") from exc
+    except httpx2.TransportError as exc:
+        raise ProviderError("provider_unavailable", f"cannot reach Gemini: {exc}") from exc
 
 
 def _api_error(exc: errors.APIError) -> ProviderError:
