@@ -171,13 +171,20 @@ def _admins(env: Mapping[str, str]) -> dict[str, AdminAccount]:
 def _create_once(path: Path, make_content) -> tuple[str, bool]:
     """Create ``path`` with ``make_content()`` unless it exists; safe against concurrent starts."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return path.read_text().strip(), False
     content = make_content()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(content)
+    try:
+        # link() publishes the complete file atomically and fails if another process won.
+        os.link(tmp, path)
+    except FileExistsError:
+        return path.read_text().strip(), False
+    finally:
+        tmp.unlink()
     return content, True
 
 
