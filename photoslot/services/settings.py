@@ -22,6 +22,9 @@ from photoslot.services import audit
 # Verified (hash, password) digests; a rotated hash never matches an old entry. Bounded size.
 _verified: set[str] = set()
 _VERIFIED_MAX = 64
+MIN_INGEST_PASSWORD_LENGTH = 8
+MAX_INGEST_PASSWORD_LENGTH = 256
+_SECRET_FIELDS = frozenset({"ingest_password"})
 
 
 def ingest_password_setting() -> Setting | None:
@@ -61,11 +64,6 @@ def check_ingest_password(candidate: str | None) -> bool | None:
     return True
 
 
-MIN_INGEST_PASSWORD_LENGTH = 8
-MAX_INGEST_PASSWORD_LENGTH = 256
-_SECRET_FIELDS = frozenset({"ingest_password"})
-
-
 def rotate_ingest_password(password: object, actor: str) -> Setting:
     """Validate and store a new ingest password, audit it (masked) and commit; 422 if invalid."""
     if not isinstance(password, str) or not (
@@ -98,7 +96,8 @@ def generate_ingest_password(actor: str = audit.SYSTEM_ACTOR) -> str | None:
 
 
 def authorize_ingest(candidate: str | None) -> None:
-    """Raise 401 unless ``candidate`` is the current ingest password (or none is set yet)."""
+    """For the ingest view: 401 ``ingest_password_not_set`` before the first rotation, 401
+    ``invalid_password`` for a wrong or missing candidate, nothing when it matches."""
     verdict = check_ingest_password(candidate)
     if verdict is None:
         raise ApiError(401, "ingest_password_not_set",
