@@ -26,7 +26,8 @@ graceful_timeout = int(_t_sync) + 5
 keepalive = 5
 accesslog = "-"
 # Path only, never the query string: it may carry ?password= from a booth.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
+# pid tells which worker answered (tests use it to prove both workers served).
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s pid=%(p)s'
 
 _default_metrics_dir = Path(__file__).resolve().parent / "var" / "prometheus"
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -48,11 +48,17 @@ def configure(app: Flask, config: Config) -> None:
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],
         JWT_ACCESS_TOKEN_EXPIRES=timedelta(hours=24),
+        # Token lifetime is checked exactly against photoslot.clock by our token_verification_loader
+        # (jwt_errors.py). PyJWT checks the same claims against the wall clock, which tests do not
+        # move, so its check is only a loose backstop (ADR 0003).
+        JWT_DECODE_LEEWAY=timedelta(days=366),
         JWT_TOKEN_LOCATION=["headers", "cookies"],
         JWT_COOKIE_SECURE=secure_cookie,
         JWT_COOKIE_SAMESITE="Lax",
         JWT_COOKIE_CSRF_PROTECT=True,
         RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
+        # A moving window really means "at most N in any 60 s", with no burst at window edges.
+        RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_HEADERS_ENABLED=True,
     )
 
@@ -85,7 +91,7 @@ def register_error_handlers(app: Flask) -> None:
     from photoslot.jwt_errors import register_jwt_errors
 
     register(app)
-    register_jwt_errors()
+    register_jwt_errors(app)
 
 
 def register_cli(app: Flask) -> None:

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from limits import parse_many
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = REPO_ROOT / "var"
 
@@ -55,6 +57,8 @@ class Config:
     ratelimit_storage_uri: str
     login_limit_per_user: str
     login_limit_per_ip: str
+    #: True when PHOTOSLOT_ADMINS is unset: the embedded default that generates its own secrets.
+    embedded_admins: bool = False
 
     @property
     def max_upload_bytes(self) -> int:
@@ -82,8 +86,9 @@ class Config:
             turbotext_api_key=env.get("TURBOTEXT_API_KEY") or None,
             turbotext_base_url=_url(env, "PHOTOSLOT_TURBOTEXT_BASE_URL", DEFAULT_TURBOTEXT_URL),
             ratelimit_storage_uri=_ratelimit_uri(env),
-            login_limit_per_user=env.get("PHOTOSLOT_LOGIN_LIMIT_PER_USER", "5 per minute"),
-            login_limit_per_ip=env.get("PHOTOSLOT_LOGIN_LIMIT_PER_IP", "20 per minute"),
+            login_limit_per_user=_rate_limit(env, "PHOTOSLOT_LOGIN_LIMIT_PER_USER", "5 per minute"),
+            login_limit_per_ip=_rate_limit(env, "PHOTOSLOT_LOGIN_LIMIT_PER_IP", "20 per minute"),
+            embedded_admins=not env.get("PHOTOSLOT_ADMINS"),
         )
 
 
@@ -140,6 +145,15 @@ def _ratelimit_uri(env: Mapping[str, str]) -> str:
             f"PHOTOSLOT_RATELIMIT_STORAGE_URI must be memory:// or redis://..., got {uri!r}"
         )
     return uri
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a rate like '5 per minute', got {value!r}") from None
+    return value
 
 
 def parse_admins(raw: str, source: str = "PHOTOSLOT_ADMINS") -> dict[str, AdminAccount]:

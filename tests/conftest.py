@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import requests
 from flask import Flask
-from flask_jwt_extended import create_access_token
 from sqlalchemy import create_engine, inspect, text
 
 from photoslot import clock, create_app
@@ -21,6 +20,7 @@ from photoslot.auth import hash_password
 from photoslot.config import ALL_PERMISSIONS
 from photoslot.extensions import db
 from photoslot.models import Base
+from photoslot.services.auth import issue_token
 from photoslot.services.slots import seed_slots
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,12 +144,11 @@ def _real_time() -> Iterator[None]:
 
 @pytest.fixture
 def auth_headers(app: Flask) -> Callable[..., dict[str, str]]:
-    """Mint a bearer token for an admin, optionally with narrowed permissions."""
+    """Mint a bearer token for an admin (valid from ``clock.now()``), optionally narrowed."""
 
     def make(username: str = "serg", permissions: set[str] | None = None) -> dict[str, str]:
-        perms = sorted(ALL_PERMISSIONS if permissions is None else permissions)
         with app.app_context():
-            token = create_access_token(username, additional_claims={"permissions": perms})
+            token = issue_token(username, ALL_PERMISSIONS if permissions is None else permissions)
         return {"Authorization": f"Bearer {token}"}
 
     return make

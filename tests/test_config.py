@@ -22,6 +22,8 @@ from tests.conftest import ROOT
         ("PHOTOSLOT_PUBLIC_BASE_URL", "gateway.example"),
         ("PHOTOSLOT_RATELIMIT_STORAGE_URI", "memcached://x"),
         ("PHOTOSLOT_ADMINS", "serg:plaintext"),
+        ("PHOTOSLOT_LOGIN_LIMIT_PER_USER", "often"),
+        ("PHOTOSLOT_LOGIN_LIMIT_PER_IP", "20 per fortnight"),
     ],
 )
 def test_bad_value_raises_config_error_naming_the_variable(base_env, name, value):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import g, has_request_context, request
 from flask_jwt_extended import get_jwt_identity
+from sqlalchemy import select
 
 from photoslot.extensions import db
 from photoslot.models import AuditLog
@@ -60,3 +62,53 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the journal, newest first; ``next_before`` continues it (None at the end)."""
+
+    items: list[dict[str, Any]]
+    next_before: int | None
+
+
+def query(
+    entity: str | None = None,
+    entity_id: str | None = None,
+    actor: str | None = None,
+    limit: int = DEFAULT_PAGE,
+    before: int | None = None,
+) -> AuditPage:
+    """Rows matching the filters, newest first, ids below ``before`` (the previous page's end)."""
+    stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit + 1)
+    for column, value in (
+        (AuditLog.entity, entity),
+        (AuditLog.entity_id, entity_id),
+        (AuditLog.actor, actor),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if before is not None:
+        stmt = stmt.where(AuditLog.id < before)
+    rows = list(db.session.scalars(stmt))
+    page = rows[:limit]
+    more = len(rows) > limit
+    return AuditPage([_as_dict(row) for row in page], page[-1].id if more else None)
+
+
+def _as_dict(row: AuditLog) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "at": row.at.isoformat(),
+        "actor": row.actor,
+        "action": row.action,
+        "entity": row.entity,
+        "entity_id": row.entity_id,
+        "changes": row.changes,
+        "remote_addr": row.remote_addr,
+        "request_id": row.request_id,
+    }

@@ -1,17 +1,30 @@
-"""Runtime settings: the ingest password (stored only as a hash, read fresh on every check)."""
+"""Runtime settings: the ingest password (stored only as a hash, read fresh on every check).
+
+The other settings shown by GET /api/settings come from the environment (Config) and are
+read-only at runtime.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
+from typing import Any
 
 from photoslot import clock
 from photoslot.auth import hash_password, verify_password
+from photoslot.config import current_config
+from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.models import INGEST_PASSWORD_HASH, Setting
+from photoslot.providers import all_providers
+from photoslot.services import audit
 
 # Verified (hash, password) digests; a rotated hash never matches an old entry. Bounded size.
 _verified: set[str] = set()
 _VERIFIED_MAX = 64
+MIN_INGEST_PASSWORD_LENGTH = 8
+MAX_INGEST_PASSWORD_LENGTH = 256
+_SECRET_FIELDS = frozenset({"ingest_password"})
 
 
 def ingest_password_setting() -> Setting | None:
@@ -49,3 +62,65 @@ def check_ingest_password(candidate: str | None) -> bool | None:
         _verified.clear()
     _verified.add(digest)
     return True
+
+
+def rotate_ingest_password(password: object, actor: str) -> Setting:
+    """Validate and store a new ingest password, audit it (masked) and commit; 422 if invalid."""
+    if not isinstance(password, str) or not (
+        MIN_INGEST_PASSWORD_LENGTH <= len(password) <= MAX_INGEST_PASSWORD_LENGTH
+    ):
+        raise ApiError(
+            422,
+            "validation_error",
+            "the ingest password is not acceptable",
+            {"fields": {"ingest_password": f"must be a string of {MIN_INGEST_PASSWORD_LENGTH}–"
+                                           f"{MAX_INGEST_PASSWORD_LENGTH} characters"}},
+        )
+    before = ingest_password_setting()
+    old_hash = before.value if before else None
+    row = set_ingest_password(password, actor)
+    changes = audit.diff({"ingest_password": old_hash}, {"ingest_password": row.value},
+                         _SECRET_FIELDS)
+    audit.record("settings_changed", "setting", "ingest_password", changes, actor=actor)
+    db.session.commit()
+    return row
+
+
+def generate_ingest_password(actor: str = audit.SYSTEM_ACTOR) -> str | None:
+    """Set a random ingest password if none is set and return it (to be shown once); else None."""
+    if ingest_password_setting() is not None:
+        return None
+    password = secrets.token_urlsafe(12)
+    rotate_ingest_password(password, actor)
+    return password
+
+
+def authorize_ingest(candidate: str | None) -> None:
+    """For the ingest view: 401 ``ingest_password_not_set`` before the first rotation, 401
+    ``invalid_password`` for a wrong or missing candidate, nothing when it matches."""
+    verdict = check_ingest_password(candidate)
+    if verdict is None:
+        raise ApiError(401, "ingest_password_not_set",
+                       "the ingest password is not set; an admin must set it first")
+    if not verdict:
+        raise ApiError(401, "invalid_password", "wrong or missing ingest password")
+
+
+def settings_view() -> dict[str, Any]:
+    """What GET /api/settings shows: metadata only, never the ingest password or its hash."""
+    config = current_config()
+    row = ingest_password_setting()
+    return {
+        "ingest_password": {
+            "set": row is not None,
+            "updated_at": row.updated_at.isoformat() if row else None,
+            "updated_by": row.updated_by if row else None,
+        },
+        "t_sync_response_s": config.t_sync_response_s,
+        "result_ttl_h": config.result_ttl_h,
+        "max_upload_mb": config.max_upload_mb,
+        "providers": {
+            name: {"configured": provider.is_configured()}
+            for name, provider in sorted(all_providers().items())
+        },
+    }

@@ -1,0 +1,59 @@
+"""Login rate limits: only failed attempts count, per username+IP and per IP.
+
+The limits come from Config (PHOTOSLOT_LOGIN_LIMIT_PER_USER / _PER_IP) and the counters live in
+PHOTOSLOT_RATELIMIT_STORAGE_URI, so with Redis every gunicorn worker sees the same counts.
+flask-limiter *tests* the limits before the view runs and *deducts* after it, only when the
+response is a 401; a breach raises RateLimitExceeded (429), which the error handlers turn into the
+envelope, and the limiter adds ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import Response, request
+from flask_limiter import RequestLimit
+from flask_limiter.util import get_remote_address
+
+from photoslot.config import current_config
+from photoslot.extensions import limiter
+from photoslot.log import log_event
+
+log = logging.getLogger(__name__)
+
+_MESSAGE = "too many failed login attempts; retry later"
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _username_and_ip() -> str:
+    body = request.get_json(silent=True)
+    username = body.get("username") if isinstance(body, dict) else None
+    name = username.strip().lower()[:64] if isinstance(username, str) else ""
+    return f"{get_remote_address()}|{name}"
+
+
+def _breached(limit: RequestLimit) -> None:
+    log_event(log, "login_rate_limited", limit=str(limit.limit), remote_addr=get_remote_address())
+
+
+def login_limits(view: Callable) -> Callable:
+    """Decorate the login view with both failed-attempt limits."""
+    per_user = limiter.limit(
+        lambda: current_config().login_limit_per_user,
+        key_func=_username_and_ip,
+        deduct_when=_failed,
+        error_message=_MESSAGE,
+        on_breach=_breached,
+    )
+    per_ip = limiter.limit(
+        lambda: current_config().login_limit_per_ip,
+        key_func=get_remote_address,
+        deduct_when=_failed,
+        error_message=_MESSAGE,
+        on_breach=_breached,
+    )
+    return per_ip(per_user(view))
