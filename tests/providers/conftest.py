@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +74,19 @@ def turbotext(make_config, turbotext_fake) -> TurbotextProvider:
     )
     provider.poll_interval_s = 0.05
     return provider
+
+
+OVERLAP_SCRIPT = Path(__file__).with_name("gevent_overlap.py")
+
+
+def run_overlap_script(spec: dict[str, Any], env: dict[str, str]) -> list[dict[str, Any]]:
+    """Run N concurrent driver calls in a gevent-patched subprocess; return their outcomes."""
+    outcome = subprocess.run(
+        [sys.executable, str(OVERLAP_SCRIPT), json.dumps(spec)],
+        env={**env, "PYTHONPATH": str(OVERLAP_SCRIPT.parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert outcome.returncode == 0, outcome.stderr
+    return json.loads(outcome.stdout)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -15,11 +11,10 @@ from photoslot.providers.base import Deadline, InputImage, ProviderError, Provid
 from photoslot.providers.gemini import DEFAULT_MODEL, GeminiProvider
 from tests.fakes.gemini import DEFAULT_API_KEY
 from tests.fakes.images import make_image, open_image, same_pixels, transform
+from tests.providers.conftest import run_overlap_script
 
 PHOTO = make_image(seed=1)
 TEMPLATE = make_image(80, 60, fmt="JPEG", seed=2)
-OVERLAP_SCRIPT = Path(__file__).with_name("gevent_overlap.py")
-ROOT = OVERLAP_SCRIPT.parents[2]
 
 
 def job(operation: str = "edit", prompt: str = "make it pop", **params) -> ProviderRequest:
@@ -208,20 +203,11 @@ def test_two_slow_calls_overlap_in_gevent_greenlets(gemini_fake, base_env, tmp_p
     }
     env = {
         **base_env,
-        "PYTHONPATH": str(ROOT),
         "GEMINI_API_KEY": DEFAULT_API_KEY,
         "PHOTOSLOT_GEMINI_BASE_URL": gemini_fake.base_url,
     }
 
-    outcome = subprocess.run(
-        [sys.executable, str(OVERLAP_SCRIPT), json.dumps(spec)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-    assert outcome.returncode == 0, outcome.stderr
-    assert json.loads(outcome.stdout) == [{"ok": True, "bytes": len(transform(PHOTO))}] * 2
+    outcomes = run_overlap_script(spec, env)
+    assert outcomes == [{"ok": True, "bytes": len(transform(PHOTO))}] * 2
     first, second = sorted(gemini_fake.requests, key=lambda r: r.started)
     assert second.started < first.ended, "the second call waited for the first one"

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -15,11 +11,10 @@ from photoslot.providers.base import Deadline, InputImage, ProviderError, Provid
 from photoslot.providers.turbotext import TurbotextProvider
 from tests.fakes.images import make_image, same_pixels, transform
 from tests.fakes.turbotext import DEFAULT_API_KEY
+from tests.providers.conftest import run_overlap_script
 
 PHOTO = make_image(seed=1)
 TEMPLATE = make_image(80, 60, fmt="JPEG", seed=2)
-OVERLAP_SCRIPT = Path(__file__).with_name("gevent_overlap.py")
-ROOT = OVERLAP_SCRIPT.parents[2]
 
 
 @pytest.fixture
@@ -266,20 +261,11 @@ def test_two_slow_jobs_overlap_in_gevent_greenlets(turbotext_fake, links, base_e
     }
     env = {
         **base_env,
-        "PYTHONPATH": str(ROOT),
         "TURBOTEXT_API_KEY": DEFAULT_API_KEY,
         "PHOTOSLOT_TURBOTEXT_BASE_URL": turbotext_fake.base_url,
     }
 
-    outcome = subprocess.run(
-        [sys.executable, str(OVERLAP_SCRIPT), json.dumps(spec)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-    assert outcome.returncode == 0, outcome.stderr
-    assert [r["ok"] for r in json.loads(outcome.stdout)] == [True, True]
+    outcomes = run_overlap_script(spec, env)
+    assert [r["ok"] for r in outcomes] == [True, True]
     first, second = sorted(api_calls(turbotext_fake, "create_queue"), key=lambda r: r.started)
     assert second.started < first.ended, "the second job waited for the first one"
