@@ -193,7 +193,8 @@ class GunicornServer:
             try:
                 if requests.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # The master accepts before a worker has booted; a slow boot is a read timeout.
                 time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not come up:\n{self.log()}")
 
