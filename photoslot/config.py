@@ -55,6 +55,8 @@ class Config:
     ratelimit_storage_uri: str
     login_limit_per_user: str
     login_limit_per_ip: str
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
 
     @property
     def max_upload_bytes(self) -> int:
@@ -84,6 +86,8 @@ class Config:
             ratelimit_storage_uri=_ratelimit_uri(env),
             login_limit_per_user=env.get("PHOTOSLOT_LOGIN_LIMIT_PER_USER", "5 per minute"),
             login_limit_per_ip=env.get("PHOTOSLOT_LOGIN_LIMIT_PER_IP", "20 per minute"),
+            db_pool_size=_count(env, "PHOTOSLOT_DB_POOL_SIZE", 10, minimum=1),
+            db_max_overflow=_count(env, "PHOTOSLOT_DB_MAX_OVERFLOW", 10, minimum=0),
         )
 
 
@@ -130,6 +134,19 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a positive number, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {raw!r}")
     return value
 
 

@@ -22,6 +22,8 @@ from tests.conftest import ROOT
         ("PHOTOSLOT_PUBLIC_BASE_URL", "gateway.example"),
         ("PHOTOSLOT_RATELIMIT_STORAGE_URI", "memcached://x"),
         ("PHOTOSLOT_ADMINS", "serg:plaintext"),
+        ("PHOTOSLOT_DB_POOL_SIZE", "0"),
+        ("PHOTOSLOT_DB_MAX_OVERFLOW", "many"),
     ],
 )
 def test_bad_value_raises_config_error_naming_the_variable(base_env, name, value):
