@@ -6,9 +6,10 @@ from flask import Flask
 
 from cli.admins import admins
 from cli.seed import seed
+from cli.slots import slots
 
 
 def register_commands(app: Flask) -> None:
     """Attach every command group to ``app.cli``."""
-    for command in (seed, admins):
+    for command in (seed, admins, slots):
         app.cli.add_command(command)

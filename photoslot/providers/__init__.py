@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from photoslot.providers.base import Provider
+from photoslot.providers.local import LocalProvider
 
-DRIVERS: dict[str, type[Provider]] = {}
+DRIVERS: dict[str, type[Provider]] = {LocalProvider.name: LocalProvider}
 
 
 def init_providers(app: Flask) -> None:
