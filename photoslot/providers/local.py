@@ -100,7 +100,9 @@ def _encode(image: Image.Image, input_mime: str) -> tuple[bytes, str]:
     if input_mime == "image/png":
         image.save(out, "PNG", optimize=False)
         return out.getvalue(), "image/png"
-    image.convert("RGB").save(out, "JPEG", quality=90)
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    image.save(out, "JPEG", quality=90)
     return out.getvalue(), "image/jpeg"
 
 
