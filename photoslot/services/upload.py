@@ -118,6 +118,9 @@ def _receive(stream: BinaryIO, boundary: bytes, max_file_bytes: int, authorize: 
                     if not event.more_data and field_name is not None:
                         upload.fields.setdefault(field_name, field_data.decode("utf-8", "replace"))
                 event = _next(decoder)
+            if len(decoder.buffer) > MAX_FIELD_BYTES:
+                # Drained data leaves only a partial boundary behind; more means endless headers.
+                raise ApiError(400, "malformed_multipart", "a multipart part header is too long")
             if isinstance(event, Epilogue) or not chunk:
                 break
     finally:
