@@ -117,3 +117,40 @@ def assert_consistent(app: Flask, root: Path) -> None:
     done = {job.id for job in all_jobs if job.status == "done"}
     assert {m.job_id for m in results} == done
     assert files_under(root) == sorted(m.path for m in results)
+
+
+def booth_capture(photo: bytes) -> tuple[bytes, bytes]:
+    """The captured DSLR Remote Pro request as (head, body) wire bytes, with ``photo`` inside."""
+    text = BOOTH_CAPTURE.read_text()
+    request = text[text.index("POST "):]
+    head, body = request.split("\n\n", 1)
+    body_bytes = body.replace("\n", "\r\n").encode().replace(b"<JPEG bytes>", photo)
+    lines = [line for line in head.splitlines() if not line.startswith("Content-Length:")]
+    lines.append(f"Content-Length: {len(body_bytes)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode(), body_bytes
+
+
+def read_response(sock, limit: float = 30.0) -> tuple[int, dict[str, str], bytes]:
+    """Read one HTTP/1.1 response (skipping any 100 Continue) from a raw socket."""
+    sock.settimeout(limit)
+    buffer = b""
+    while True:
+        while b"\r\n\r\n" not in buffer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"connection closed after {buffer[:200]!r}")
+            buffer += chunk
+        head, buffer = buffer.split(b"\r\n\r\n", 1)
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        status = int(status_line.split()[1])
+        if status != 100:
+            break
+    headers = {k.strip().lower(): v.strip() for k, v in
+               (line.split(":", 1) for line in header_lines)}
+    length = int(headers.get("content-length", "0"))
+    while len(buffer) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        buffer += chunk
+    return status, headers, buffer[:length]
