@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
+import gevent
 import pytest
 
 from photoslot.providers.base import (
@@ -42,6 +43,8 @@ class ScriptedProvider(Provider):
                                 {"provider_status": 400})
         if mode == "crash":
             raise RuntimeError("driver bug")
+        if mode == "killed":
+            raise gevent.GreenletExit()  # what a worker shutdown throws into the request
         if mode == "garbage":
             return ProviderResult(b"<html>not an image</html>", "image/jpeg")
         if mode == "late":
@@ -131,4 +134,13 @@ def test_a_slot_whose_provider_is_gone_is_502_unavailable(short_app, media_root)
     configure_slot(short_app, provider="scripted", operation="run", params={"mode": "garbage"})
     del short_app.extensions["photoslot.providers"]["scripted"]
     failed_job(short_app, post(short_app.test_client()), 502, "provider_unavailable", "error")
+    assert_consistent(short_app, media_root)
+
+
+def test_a_killed_request_greenlet_still_ends_the_job(short_app, media_root):
+    configure_slot(short_app, provider="scripted", operation="run", params={"mode": "killed"})
+    with pytest.raises(gevent.GreenletExit):
+        post(short_app.test_client())
+    [job] = jobs(short_app)
+    assert (job.status, job.error_code) == ("error", "internal_error")
     assert_consistent(short_app, media_root)
