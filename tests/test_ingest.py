@@ -213,3 +213,21 @@ def test_one_structured_log_line_per_ingest_without_secrets(ready, client):
     assert (rejected["outcome"], rejected["status"]) == ("rejected", 401)
     assert INGEST_PASSWORD not in str(lines) and "wrong-one" not in str(lines)
     assert not files_under(ready.extensions["photoslot.config"].media_root / "inputs")
+
+
+def test_an_admin_trial_run_needs_no_password_and_works_on_a_disabled_slot(app, media_root):
+    from flask import request
+
+    from photoslot.providers.base import Deadline
+    from photoslot.services.ingest import IngestRequest, ingest
+
+    configure_slot(app, enabled=False)  # and no ingest password set at all
+    body = multipart(booth_parts(photo_bytes(), password=None))
+    with app.test_request_context(URL, method="POST", data=body, content_type=content_type()):
+        result = ingest(IngestRequest(
+            slot_id="slot-003", password=None, content_type=request.content_type,
+            open_body=lambda: request.stream, deadline=Deadline.after(10),
+            arrived_at=clock.now()), is_test=True)
+    [job] = jobs(app)
+    assert (job.id, job.status, job.is_test) == (result.job_id, "done", True)
+    assert_consistent(app, media_root)

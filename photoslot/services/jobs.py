@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import gevent
 from sqlalchemy import delete, select, update
 
 from photoslot import clock
@@ -24,7 +23,6 @@ from photoslot.log import log_event
 from photoslot.models import JobHistory, MediaObject, Slot, SlotTemplateMedia
 from photoslot.models.base import new_uuid
 from photoslot.models.media import new_token
-from photoslot.providers import get_provider
 from photoslot.providers.base import (
     Deadline,
     InputImage,
@@ -33,6 +31,7 @@ from photoslot.providers.base import (
     ProviderResult,
 )
 from photoslot.services import images, media_store
+from photoslot.services.provider_call import call_provider
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +124,10 @@ def run(job: OpenJob) -> JobResult:
     provider_started = time.monotonic()
     try:
         try:
-            result: ProviderResult | ProviderError = _call_provider(job)
+            request = ProviderRequest(job.id, job.slot.operation, job.slot.params, job.photo,
+                                      job.templates)
+            result: ProviderResult | ProviderError = call_provider(job.slot.provider, request,
+                                                                   job.deadline)
         except ProviderError as exc:
             result = exc
         except Exception as exc:  # a driver bug still ends the job and answers non-2xx
@@ -141,37 +143,6 @@ def run(job: OpenJob) -> JobResult:
         raise
     finally:
         media_store.delete_file(job.input_path)
-
-
-def _call_provider(job: OpenJob) -> ProviderResult:
-    """The only code that runs under the deadline's gevent.Timeout: the driver's ``process``."""
-    remaining = job.deadline.remaining()
-    if remaining <= 0:
-        raise ProviderError("provider_timeout", "the deadline passed before the provider call")
-    try:
-        provider = get_provider(job.slot.provider)
-    except KeyError:
-        raise ProviderError("provider_unavailable",
-                            f"provider {job.slot.provider!r} is not installed") from None
-    if not provider.is_configured():
-        raise ProviderError("provider_unavailable",
-                            f"provider {job.slot.provider!r} is not configured")
-    request = ProviderRequest(job.id, job.slot.operation, job.slot.params, job.photo,
-                              job.templates)
-    timer = gevent.Timeout(remaining)
-    timer.start()
-    try:
-        result = provider.process(request, job.deadline)
-    except gevent.Timeout as exc:
-        if exc is not timer:
-            raise
-        raise ProviderError("provider_timeout", "the provider did not answer in time") from None
-    finally:
-        timer.cancel()
-    if job.deadline.expired:
-        # CPU-bound work cannot be interrupted; an answer that arrives late is discarded.
-        raise ProviderError("provider_timeout", "the provider answered after the deadline")
-    return result
 
 
 def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResult:
