@@ -190,3 +190,9 @@ def test_endless_part_headers_are_400(ready, client, media_root):
     response = raw_post(client, body, None)
     rejected(ready, media_root, response, 400, "malformed_multipart")
     assert body.served < 4 * 64 * 1024
+
+
+def test_body_shorter_than_its_content_length_is_400(ready, client, media_root):
+    body = multipart(booth_parts(photo_bytes()))
+    response = raw_post(client, io.BytesIO(body), str(len(body) + 1000))
+    rejected(ready, media_root, response, 400, "incomplete_upload")

@@ -61,6 +61,9 @@ def ingest(req: IngestRequest, is_test: bool = False) -> jobs.JobResult:
         outcome = {504: "timeout", 502: "error"}.get(exc.status, "rejected")
         _log(context, outcome, exc.status, error_code=exc.code, **exc.details.get("timings", {}))
         raise
+    except Exception:
+        _log(context, "error", 500, error_code="internal_error")
+        raise
     _log(context, "done", 200, provider_ms=result.provider_ms, total_ms=result.total_ms)
     return result
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from photoslot.errors import ApiError
@@ -136,6 +136,9 @@ def _read(stream: BinaryIO, max_file_bytes: int) -> bytes:
     except RequestEntityTooLarge:
         # Werkzeug's MAX_CONTENT_LENGTH cut a chunked (length-less) body off while it streamed.
         raise too_large(max_file_bytes) from None
+    except ClientDisconnected:
+        raise ApiError(400, "incomplete_upload",
+                       "the body ended before its announced Content-Length") from None
 
 
 def _next(decoder: MultipartDecoder):
