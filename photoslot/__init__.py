@@ -33,8 +33,8 @@ def configure(app: Flask, config: Config) -> None:
         # gevent serves many requests per worker, but a connection is held only around short
         # transactions (never while a provider works), so a modest pool serves them all.
         engine_options |= {
-            "pool_size": int(os.environ.get("PHOTOSLOT_DB_POOL_SIZE", "10")),
-            "max_overflow": 10,
+            "pool_size": config.db_pool_size,
+            "max_overflow": config.db_max_overflow,
             "pool_timeout": 10,
         }
     secure_cookie = config.public_base_url.startswith("https://")

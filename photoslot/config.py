@@ -59,6 +59,8 @@ class Config:
     login_limit_per_ip: str
     #: True when PHOTOSLOT_ADMINS is unset: the embedded default that generates its own secrets.
     embedded_admins: bool = False
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
 
     @property
     def max_upload_bytes(self) -> int:
@@ -89,6 +91,8 @@ class Config:
             login_limit_per_user=_rate_limit(env, "PHOTOSLOT_LOGIN_LIMIT_PER_USER", "5 per minute"),
             login_limit_per_ip=_rate_limit(env, "PHOTOSLOT_LOGIN_LIMIT_PER_IP", "20 per minute"),
             embedded_admins=not env.get("PHOTOSLOT_ADMINS"),
+            db_pool_size=_count(env, "PHOTOSLOT_DB_POOL_SIZE", 10, minimum=1),
+            db_max_overflow=_count(env, "PHOTOSLOT_DB_MAX_OVERFLOW", 10, minimum=0),
         )
 
 
@@ -135,6 +139,19 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a positive number, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {raw!r}")
     return value
 
 

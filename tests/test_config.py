@@ -24,6 +24,8 @@ from tests.conftest import ROOT
         ("PHOTOSLOT_ADMINS", "serg:plaintext"),
         ("PHOTOSLOT_LOGIN_LIMIT_PER_USER", "often"),
         ("PHOTOSLOT_LOGIN_LIMIT_PER_IP", "20 per fortnight"),
+        ("PHOTOSLOT_DB_POOL_SIZE", "0"),
+        ("PHOTOSLOT_DB_MAX_OVERFLOW", "many"),
     ],
 )
 def test_bad_value_raises_config_error_naming_the_variable(base_env, name, value):

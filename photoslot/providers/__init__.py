@@ -6,10 +6,11 @@ from flask import Flask, current_app
 
 from photoslot.providers.base import Provider
 from photoslot.providers.gemini import GeminiProvider
+from photoslot.providers.local import LocalProvider
 from photoslot.providers.turbotext import TurbotextProvider
 
 DRIVERS: dict[str, type[Provider]] = {
-    provider.name: provider for provider in (GeminiProvider, TurbotextProvider)
+    provider.name: provider for provider in (LocalProvider, GeminiProvider, TurbotextProvider)
 }
 
 

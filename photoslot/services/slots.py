@@ -1,14 +1,23 @@
-"""Slot configuration: seeding and (in later work) validated updates."""
+"""Slot configuration: seeding, listing and validated, audited updates (CLI and admin API)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
 
+from jsonschema import Draft202012Validator
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from photoslot import clock
+from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.models import SLOT_IDS, Slot
+from photoslot.providers import all_providers
+from photoslot.services import audit
 
 DEFAULT_PROVIDER = "local"
 DEFAULT_OPERATION = "grayscale"
+EDITABLE_FIELDS = frozenset({"name", "enabled", "provider", "operation", "params"})
 
 
 def seed_slots() -> list[str]:
@@ -28,3 +37,106 @@ def seed_slots() -> list[str]:
         )
     db.session.commit()
     return created
+
+
+def list_slots() -> list[Slot]:
+    """All slots in id order."""
+    return list(db.session.scalars(select(Slot).order_by(Slot.id)))
+
+
+def get_slot(slot_id: str) -> Slot:
+    """The slot, or ApiError 404 ``slot_not_found``."""
+    slot = db.session.get(Slot, slot_id)
+    if slot is None:
+        raise ApiError(404, "slot_not_found", f"there is no slot {slot_id!r}",
+                       {"slot_id": slot_id})
+    return slot
+
+
+def slot_config(slot: Slot) -> dict[str, Any]:
+    """The editable configuration plus version and who changed it last (for diffs and APIs)."""
+    return {
+        "id": slot.id,
+        "name": slot.name,
+        "enabled": slot.enabled,
+        "provider": slot.provider,
+        "operation": slot.operation,
+        "params": dict(slot.params or {}),
+        "version": slot.version,
+        "updated_at": slot.updated_at.isoformat(),
+        "updated_by": slot.updated_by,
+    }
+
+
+def update_slot(
+    slot_id: str, changes: dict[str, Any], actor: str, expected_version: int | None = None
+) -> Slot:
+    """Apply ``changes`` (name, enabled, provider, operation, params) after validating the result.
+
+    Raises ApiError 404 (unknown slot), 409 (``expected_version`` is stale, or a concurrent update
+    won) or 422 with ``details.fields`` = {JSON path: reason} for every bad field. Commits the
+    change with an audit record (before/after diff) by ``actor``; the version is bumped.
+    """
+    slot = get_slot(slot_id)
+    if expected_version is not None and expected_version != slot.version:
+        raise _conflict(slot)
+    before = slot_config(slot)
+    after = {**before, **changes}
+    errors = validate_config(after, unknown=set(changes) - EDITABLE_FIELDS,
+                             has_templates=bool(slot.template_links))
+    if errors:
+        raise ApiError(422, "validation_error", "the slot configuration is invalid",
+                       {"fields": errors})
+    for field in EDITABLE_FIELDS & set(changes):
+        setattr(slot, field, changes[field])
+    slot.updated_at = clock.now()
+    slot.updated_by = actor
+    editable = sorted(EDITABLE_FIELDS)
+    audit.record("slot.update", "slot", slot_id,
+                 audit.diff({k: before[k] for k in editable}, {k: after[k] for k in editable}),
+                 actor=actor)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise _conflict(get_slot(slot_id)) from None
+    return slot
+
+
+def validate_config(
+    config: dict[str, Any], unknown: set[str] = frozenset(), has_templates: bool = True
+) -> dict[str, str]:
+    """{JSON path: reason} for every problem of a full slot configuration; empty when valid."""
+    errors = {field: "not an editable field" for field in sorted(unknown)}
+    name = config.get("name")
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
+        errors["name"] = "must be a non-empty string of at most 100 characters"
+    if not isinstance(config.get("enabled"), bool):
+        errors["enabled"] = "must be true or false"
+    providers = all_providers()
+    provider = providers.get(config.get("provider"))  # type: ignore[arg-type]
+    if provider is None:
+        errors["provider"] = f"unknown provider; known: {sorted(providers)}"
+        return errors
+    schema = provider.operations.get(config.get("operation"))  # type: ignore[arg-type]
+    if schema is None:
+        errors["operation"] = (
+            f"unknown operation for provider {provider.name!r}; "
+            f"known: {sorted(provider.operations)}"
+        )
+        return errors
+    params = config.get("params")
+    for error in Draft202012Validator(schema).iter_errors(params):
+        path = ".".join(["params", *(str(p) for p in error.absolute_path)])
+        errors.setdefault(path, error.message)
+    if config.get("enabled") is True:
+        if not provider.is_configured():
+            errors["enabled"] = f"provider {provider.name!r} is not configured (missing API key)"
+        elif config["operation"] in provider.needs_template and not has_templates:
+            errors["enabled"] = f"operation {config['operation']!r} needs a template image first"
+    return errors
+
+
+def _conflict(slot: Slot) -> ApiError:
+    return ApiError(409, "version_conflict", "the slot was changed by someone else; reload it",
+                    {"current_version": slot.version, "current": slot_config(slot)})

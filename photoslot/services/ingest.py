@@ -1,0 +1,169 @@
+"""The ingest pipeline: checks in the documented order, then one job bounded by T_sync.
+
+Order of checks: unknown slot (404) → password (401) → disabled slot (404) → size while streaming
+(413) → magic bytes (415) → decodable, not a bomb (422). Only an accepted photo becomes a job.
+A database connection is held only for the short reads and writes around the steps, never while
+the body streams in or while the provider works.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import BinaryIO
+
+from PIL import Image
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import parse_options_header
+
+from photoslot.config import current_config
+from photoslot.errors import ApiError
+from photoslot.extensions import db
+from photoslot.log import log_event
+from photoslot.models import Slot
+from photoslot.providers.base import Deadline
+from photoslot.services import images, jobs, media_store, upload
+from photoslot.services.settings import check_ingest_password
+
+log = logging.getLogger(__name__)
+
+BOOTH_FIELDS = ("name", "user_id", "id", "version")
+PREVIEW_SIDE = 256
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    """What the HTTP layer hands over: nothing of the body has been read yet."""
+
+    slot_id: str
+    password: str | None  # from X-Ingest-Password, Authorization: Bearer or ?password=
+    content_type: str | None
+    open_body: Callable[[], BinaryIO]  # raises RequestEntityTooLarge for a too-long body
+    deadline: Deadline
+    arrived_at: datetime
+    query: dict[str, str] = field(default_factory=dict)  # without the password
+
+
+def ingest(req: IngestRequest, is_test: bool = False) -> jobs.JobResult:
+    """Run one ingest end to end; ApiError for every non-200 outcome. Logs one line per call.
+
+    ``is_test``: an administrator's trial run (the caller has authenticated the admin): no
+    ingest password, allowed on a disabled slot, the job is marked ``is_test``.
+    """
+    context: dict = {"slot": req.slot_id}
+    try:
+        result = _ingest(req, context, is_test)
+    except ApiError as exc:
+        outcome = {504: "timeout", 502: "error"}.get(exc.status, "rejected")
+        _log(context, outcome, exc.status, error_code=exc.code, **exc.details.get("timings", {}))
+        raise
+    except Exception:
+        _log(context, "error", 500, error_code="internal_error")
+        raise
+    _log(context, "done", 200, provider_ms=result.provider_ms, total_ms=result.total_ms)
+    return result
+
+
+def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
+    slot = _load_slot(req.slot_id)
+    context["provider"] = slot.provider
+    password_outside = req.password is not None or not _is_multipart(req.content_type)
+    if password_outside and not is_test:
+        # Known before the body (a header, or no form that could carry it): check it now.
+        _authorize(slot, req.password)
+    if not _is_multipart(req.content_type):
+        raise ApiError(415, "unsupported_media_type", "expected a multipart/form-data upload",
+                       {"content_type": req.content_type})
+
+    def authorize(fields: dict[str, str], final: bool) -> bool:
+        if is_test or req.password is not None:
+            return True
+        if "password" not in fields and not final:
+            return False  # the password field may still come after this file
+        _authorize(slot, fields.get("password"))
+        return True
+
+    max_bytes = current_config().max_upload_bytes
+    try:
+        body = req.open_body()
+    except RequestEntityTooLarge:
+        raise upload.too_large(max_bytes) from None
+    received = upload.receive(body, _boundary(req.content_type), max_bytes, authorize)
+    try:
+        part = received.photo()
+        if part is None:
+            raise ApiError(400, "missing_file", "the upload has no file part",
+                           {"expected_field": upload.FILE_FIELD_PREFERENCE[0]})
+        data = media_store.read_bytes(part.path)
+        context["bytes"] = len(data)
+        mime, width, height = images.require_image(data)
+        meta = _client_meta(received.fields, req.query, part.filename)
+        context["booth"] = meta.get("name")
+        job = jobs.open_job(slot, part.path, data, mime, (width, height), meta,
+                            req.arrived_at, req.deadline, is_test=is_test)
+    finally:
+        received.discard()  # the photo part was moved into place by open_job, if it got there
+    context["job_id"] = job.id
+    return jobs.run(job)
+
+
+def _load_slot(slot_id: str) -> jobs.SlotSnapshot:
+    try:
+        slot = db.session.get(Slot, slot_id)
+        if slot is None:
+            raise ApiError(404, "slot_not_found", f"there is no slot {slot_id!r}",
+                           {"slot_id": slot_id})
+        return jobs.SlotSnapshot.of(slot)
+    finally:
+        db.session.close()
+
+
+def _authorize(slot: jobs.SlotSnapshot, password: str | None) -> None:
+    try:
+        valid = check_ingest_password(password)
+    finally:
+        db.session.close()  # this may run while the body streams in: give the connection back
+    if valid is None:
+        raise ApiError(401, "ingest_password_not_set",
+                       "ingest password is not set; an administrator must set it first")
+    if not valid:
+        raise ApiError(401, "invalid_ingest_password", "wrong or missing ingest password")
+    if not slot.enabled:
+        raise ApiError(404, "slot_disabled", f"slot {slot.id!r} is disabled",
+                       {"slot_id": slot.id})
+
+
+def _is_multipart(content_type: str | None) -> bool:
+    mimetype, options = parse_options_header(content_type or "")
+    return mimetype == "multipart/form-data" and bool(options.get("boundary"))
+
+
+def _boundary(content_type: str | None) -> bytes:
+    return parse_options_header(content_type or "")[1]["boundary"].encode("latin-1")
+
+
+def _client_meta(fields: dict[str, str], query: dict[str, str], filename: str | None) -> dict:
+    meta = {name: fields[name][:200] for name in BOOTH_FIELDS if name in fields}
+    if filename:
+        meta["filename"] = filename[:200]
+    if query:
+        meta["query"] = {k[:100]: v[:200] for k, v in query.items()}
+    return meta
+
+
+def preview_data_uri(image: bytes) -> str:
+    """A small JPEG rendition of ``image`` as a ``data:`` URI (the JSON form's ``preview``)."""
+    with Image.open(io.BytesIO(image)) as opened:
+        small = opened.convert("RGB")
+        small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+        out = io.BytesIO()
+        small.save(out, "JPEG", quality=75)
+    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def _log(context: dict, outcome: str, status: int, **fields) -> None:
+    log_event(log, "ingest", **context, outcome=outcome, status=status, **fields)

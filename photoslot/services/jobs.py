@@ -1,0 +1,243 @@
+"""One ingest job: the pending row, the provider call under the deadline, the final status.
+
+Every path out of ``run`` leaves the job in a final status (done, timeout, error) and the input
+file and row deleted; a result file exists only for a ``done`` job. See adr/0004-deadline.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from photoslot import clock
+from photoslot.config import current_config
+from photoslot.errors import ApiError
+from photoslot.extensions import db
+from photoslot.log import log_event
+from photoslot.models import JobHistory, MediaObject, Slot, SlotTemplateMedia
+from photoslot.models.base import new_uuid
+from photoslot.models.media import new_token
+from photoslot.providers.base import (
+    Deadline,
+    InputImage,
+    ProviderError,
+    ProviderRequest,
+    ProviderResult,
+)
+from photoslot.services import images, media_store
+from photoslot.services.provider_call import call_provider
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SlotSnapshot:
+    """A slot's configuration as plain values, so no ORM object outlives its session."""
+
+    id: str
+    enabled: bool
+    provider: str
+    operation: str
+    params: dict[str, Any]
+
+    @classmethod
+    def of(cls, slot: Slot) -> SlotSnapshot:
+        return cls(slot.id, slot.enabled, slot.provider, slot.operation, dict(slot.params or {}))
+
+
+@dataclass(frozen=True)
+class OpenJob:
+    """A committed ``pending`` job and everything the provider call needs."""
+
+    id: str
+    slot: SlotSnapshot
+    input_path: str
+    input_media_id: str
+    photo: InputImage
+    templates: tuple[InputImage, ...]
+    deadline: Deadline
+    arrived_mono: float
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """A ``done`` job: the result image and where it stays reachable."""
+
+    job_id: str
+    slot_id: str
+    image: bytes
+    mime: str
+    result_url: str
+    expires_at: datetime
+    provider_ms: int
+    total_ms: int
+
+
+def result_url(job_id: str) -> str:
+    """The absolute public link of a job's result."""
+    return f"{current_config().public_base_url}/public/results/{job_id}"
+
+
+def open_job(slot: SlotSnapshot, spooled_path: str, data: bytes, mime: str,
+             size: tuple[int, int], client_meta: dict, arrived_at: datetime,
+             deadline: Deadline, is_test: bool = False) -> OpenJob:
+    """Commit the ``pending`` job and its ``input`` media object (TTL = T_sync) before any
+    provider work; the spooled upload is moved to the input's final path."""
+    config = current_config()
+    job_id, media_id, token = new_uuid(), new_uuid(), new_token()
+    path = media_store.relative_path("input", media_id, mime)
+    os.replace(media_store.resolve(spooled_path), media_store.resolve(path))
+    try:
+        db.session.add(JobHistory(
+            id=job_id, slot_id=slot.id, provider=slot.provider, operation=slot.operation,
+            status="pending", started_at=arrived_at, input_bytes=len(data), is_test=is_test,
+            client_meta=client_meta))
+        db.session.add(MediaObject(
+            id=media_id, kind="input", path=path, mime=mime, size=len(data), width=size[0],
+            height=size[1], token=token, created_at=arrived_at,
+            expires_at=arrived_at + timedelta(seconds=config.t_sync_response_s),
+            slot_id=slot.id, job_id=job_id))
+        templates = _templates(slot.id)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        media_store.delete_file(path)
+        raise
+    finally:
+        db.session.close()
+    photo = InputImage(data, mime, f"{config.public_base_url}/public/media/{token}")
+    arrived_mono = deadline.at - config.t_sync_response_s
+    return OpenJob(job_id, slot, path, media_id, photo, templates, deadline, arrived_mono)
+
+
+def run(job: OpenJob) -> JobResult:
+    """Call the provider within the deadline and record the outcome; ApiError 502/504 on failure.
+
+    No database session is open during the provider call (see ``open_job``).
+    """
+    provider_started = time.monotonic()
+    try:
+        try:
+            request = ProviderRequest(job.id, job.slot.operation, job.slot.params, job.photo,
+                                      job.templates)
+            result: ProviderResult | ProviderError = call_provider(job.slot.provider, request,
+                                                                   job.deadline)
+        except ProviderError as exc:
+            result = exc
+        except Exception as exc:  # a driver bug still ends the job and answers non-2xx
+            log.exception("provider driver failed", extra={"fields": {"job_id": job.id}})
+            result = ProviderError("provider_error", f"the provider driver failed: {exc!r}"[:300])
+        provider_ms = _ms_since(provider_started)
+        if isinstance(result, ProviderResult):
+            return _succeed(job, result, provider_ms)
+        raise _fail(job, result, provider_ms)
+    except BaseException as exc:
+        if not isinstance(exc, ApiError):
+            _abandon(job, exc)  # killed greenlet, lost database, ...: never leave it pending
+        raise
+    finally:
+        media_store.delete_file(job.input_path)
+
+
+def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResult:
+    try:
+        mime, width, height = images.require_image(result.image)
+    except ApiError as exc:
+        raise _fail(job, ProviderError("provider_bad_response",
+                                       f"the provider's image is unusable: {exc.message}"),
+                    provider_ms) from None
+    config = current_config()
+    path = media_store.relative_path("result", job.id, mime)
+    media_store.write_bytes(path, result.image)
+    now = clock.now()
+    expires_at = now + timedelta(hours=config.result_ttl_h)
+    total_ms = _ms_since(job.arrived_mono)
+    try:
+        db.session.add(MediaObject(
+            kind="result", path=path, mime=mime, size=len(result.image), width=width,
+            height=height, created_at=now, expires_at=expires_at, slot_id=job.slot.id,
+            job_id=job.id))
+        _finish(job, status="done", finished_at=now, provider_ms=provider_ms,
+                total_ms=total_ms)
+    except BaseException:
+        media_store.delete_file(path)
+        raise
+    return JobResult(job.id, job.slot.id, result.image, mime, result_url(job.id), expires_at,
+                     provider_ms, total_ms)
+
+
+def _fail(job: OpenJob, error: ProviderError, provider_ms: int) -> ApiError:
+    status = "timeout" if error.code == "provider_timeout" else "error"
+    total_ms = _ms_since(job.arrived_mono)
+    _finish(job, status=status, error_code=error.code, error_message=error.message[:2000],
+            finished_at=clock.now(), provider_ms=provider_ms, total_ms=total_ms)
+    timings = {"provider_ms": provider_ms, "total_ms": total_ms}
+    return ApiError(error.http_status, error.code, error.message,
+                    {**error.details, "job_id": job.id, "timings": timings},
+                    headers={"X-Job-Id": job.id, "Server-Timing": server_timing(**timings)})
+
+
+def _finish(job: OpenJob, **values: Any) -> None:
+    """Set the final status and drop the input row in one transaction."""
+    try:
+        db.session.execute(update(JobHistory).where(JobHistory.id == job.id).values(**values))
+        db.session.execute(delete(MediaObject).where(MediaObject.id == job.input_media_id))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.close()
+
+
+def _abandon(job: OpenJob, exc: BaseException) -> None:
+    log_event(log, "job_abandoned", level=logging.ERROR, job_id=job.id, reason=repr(exc)[:300])
+    try:
+        db.session.rollback()
+        db.session.execute(
+            update(JobHistory)
+            .where(JobHistory.id == job.id, JobHistory.status == "pending")
+            .values(status="error", error_code="internal_error", error_message=repr(exc)[:2000],
+                    finished_at=clock.now(), total_ms=_ms_since(job.arrived_mono)))
+        db.session.execute(delete(MediaObject).where(MediaObject.id == job.input_media_id))
+        db.session.commit()
+    except Exception:  # the database itself is gone; cleanup's reconciliation takes over
+        log.exception("could not mark the job as failed", extra={"fields": {"job_id": job.id}})
+        db.session.rollback()
+    finally:
+        db.session.close()
+
+
+def _templates(slot_id: str) -> tuple[InputImage, ...]:
+    """The slot's live template images, in position order (a missing file is skipped, logged)."""
+    base = current_config().public_base_url
+    rows = db.session.scalars(
+        select(MediaObject).join(SlotTemplateMedia, SlotTemplateMedia.media_id == MediaObject.id)
+        .where(SlotTemplateMedia.slot_id == slot_id).order_by(SlotTemplateMedia.position))
+    templates = []
+    for media in rows:
+        if media.is_expired():
+            continue
+        try:
+            data = media_store.read_bytes(media.path)
+        except (OSError, media_store.MediaPathError) as exc:
+            log_event(log, "template_missing", level=logging.WARNING, media_id=media.id,
+                      slot=slot_id, reason=str(exc)[:200])
+            continue
+        templates.append(InputImage(data, media.mime, f"{base}/public/media/{media.token}"))
+    return tuple(templates)
+
+
+def server_timing(provider_ms: int, total_ms: int) -> str:
+    """``Server-Timing``: the provider call and the gateway's own share of the total."""
+    return f"provider;dur={provider_ms}, gateway;dur={max(0, total_ms - provider_ms)}"
+
+
+def _ms_since(start: float) -> int:
+    return int((time.monotonic() - start) * 1000)

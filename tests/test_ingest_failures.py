@@ -1,0 +1,146 @@
+"""After the job exists: timeout (UC3), provider errors, late answers — always a final status."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import gevent
+import pytest
+
+from photoslot.providers.base import (
+    Deadline,
+    Provider,
+    ProviderError,
+    ProviderRequest,
+    ProviderResult,
+)
+from tests.contract import assert_contract, assert_error
+from tests.ingest_support import (
+    assert_consistent,
+    booth_parts,
+    configure_slot,
+    content_type,
+    jobs,
+    multipart,
+    photo_bytes,
+    set_password,
+)
+
+URL = "/api/ingest/slot-003"
+
+
+class ScriptedProvider(Provider):
+    """A stand-in driver whose behaviour each test picks through the slot's params."""
+
+    name: ClassVar[str] = "scripted"
+    operations: ClassVar[dict[str, dict[str, Any]]] = {"run": {"type": "object"}}
+
+    def process(self, request: ProviderRequest, deadline: Deadline) -> ProviderResult:
+        mode = request.params["mode"]
+        if mode == "error":
+            raise ProviderError(request.params["code"], "the provider said no",
+                                {"provider_status": 400})
+        if mode == "crash":
+            raise RuntimeError("driver bug")
+        if mode == "killed":
+            raise gevent.GreenletExit()  # what a worker shutdown throws into the request
+        if mode == "garbage":
+            return ProviderResult(b"<html>not an image</html>", "image/jpeg")
+        if mode == "late":
+            time.sleep(request.params["seconds"])  # blocking: no gevent.Timeout can cut it
+            return ProviderResult(photo_bytes(), "image/jpeg")
+        raise AssertionError(mode)
+
+
+def post(client, **kwargs):
+    return client.post(URL, data=multipart(booth_parts(photo_bytes())),
+                       content_type=content_type(), **kwargs)
+
+
+@pytest.fixture
+def short_app(make_app):
+    """T_sync = 2 s, password set, slot-003 enabled (local/grayscale) and the scripted driver."""
+    app = make_app(PHOTOSLOT_T_SYNC_RESPONSE_S="2")
+    app.extensions["photoslot.providers"]["scripted"] = ScriptedProvider(
+        app.extensions["photoslot.config"])
+    set_password(app)
+    configure_slot(app)
+    return app
+
+
+def failed_job(app, response, status: int, code: str, job_status: str):
+    error = assert_error(response, status, code)
+    assert_contract(response)
+    [job] = jobs(app)
+    assert response.headers["X-Job-Id"] == job.id == error["details"]["job_id"]
+    assert "X-Result-Url" not in response.headers
+    assert (job.status, job.error_code) == (job_status, code)
+    assert job.finished_at is not None and job.total_ms is not None
+    return job
+
+
+def test_slow_provider_gives_504_within_t_sync_and_a_timeout_row(short_app, media_root):
+    configure_slot(short_app, params={"delay_ms": 5000})
+    started = time.monotonic()
+    response = post(short_app.test_client())
+    elapsed = time.monotonic() - started
+
+    job = failed_job(short_app, response, 504, "provider_timeout", "timeout")
+    assert elapsed < 3.0  # T_sync + 1 s
+    assert 1900 <= job.total_ms < 3000 and job.provider_ms < 3000
+    assert response.headers["Server-Timing"].startswith("provider;dur=")
+    assert_consistent(short_app, media_root)  # no input file or row, no result
+
+
+@pytest.mark.parametrize("code", ["provider_blocked", "provider_rate_limited", "provider_error"])
+def test_provider_error_is_502_with_its_code(short_app, media_root, code):
+    configure_slot(short_app, provider="scripted", operation="run",
+                   params={"mode": "error", "code": code})
+    response = post(short_app.test_client())
+    job = failed_job(short_app, response, 502, code, "error")
+    assert job.error_message == "the provider said no"
+    assert response.get_json()["error"]["details"]["provider_status"] == 400
+    assert_consistent(short_app, media_root)
+
+
+def test_provider_timeout_error_from_the_driver_is_504(short_app, media_root):
+    configure_slot(short_app, provider="scripted", operation="run",
+                   params={"mode": "error", "code": "provider_timeout"})
+    failed_job(short_app, post(short_app.test_client()), 504, "provider_timeout", "timeout")
+    assert_consistent(short_app, media_root)
+
+
+def test_a_crashing_driver_still_ends_the_job_with_502(short_app, media_root):
+    configure_slot(short_app, provider="scripted", operation="run", params={"mode": "crash"})
+    failed_job(short_app, post(short_app.test_client()), 502, "provider_error", "error")
+    assert_consistent(short_app, media_root)
+
+
+def test_a_non_image_answer_is_502_bad_response(short_app, media_root):
+    configure_slot(short_app, provider="scripted", operation="run", params={"mode": "garbage"})
+    failed_job(short_app, post(short_app.test_client()), 502, "provider_bad_response", "error")
+    assert_consistent(short_app, media_root)
+
+
+def test_an_answer_after_the_deadline_is_discarded(short_app, media_root):
+    configure_slot(short_app, provider="scripted", operation="run",
+                   params={"mode": "late", "seconds": 2.3})
+    failed_job(short_app, post(short_app.test_client()), 504, "provider_timeout", "timeout")
+    assert_consistent(short_app, media_root)  # nothing the late answer produced is kept
+
+
+def test_a_slot_whose_provider_is_gone_is_502_unavailable(short_app, media_root):
+    configure_slot(short_app, provider="scripted", operation="run", params={"mode": "garbage"})
+    del short_app.extensions["photoslot.providers"]["scripted"]
+    failed_job(short_app, post(short_app.test_client()), 502, "provider_unavailable", "error")
+    assert_consistent(short_app, media_root)
+
+
+def test_a_killed_request_greenlet_still_ends_the_job(short_app, media_root):
+    configure_slot(short_app, provider="scripted", operation="run", params={"mode": "killed"})
+    with pytest.raises(gevent.GreenletExit):
+        post(short_app.test_client())
+    [job] = jobs(short_app)
+    assert (job.status, job.error_code) == ("error", "internal_error")
+    assert_consistent(short_app, media_root)
