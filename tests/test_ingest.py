@@ -120,7 +120,7 @@ def test_result_is_served_publicly_until_it_expires(ready, client):
     assert_contract(cached)
 
     clock.advance(timedelta(hours=72, seconds=1))
-    error = assert_error(client.get(path), 410, "result_expired")
+    error = assert_error(client.get(path), 410, "media_expired")
     assert error["details"]["expired_at"]
     assert_contract(client.get(path))
 
@@ -231,3 +231,24 @@ def test_an_admin_trial_run_needs_no_password_and_works_on_a_disabled_slot(app, 
     [job] = jobs(app)
     assert (job.id, job.status, job.is_test) == (result.job_id, "done", True)
     assert_consistent(app, media_root)
+
+
+def test_result_removed_by_cleanup_is_410_not_404(ready, client, app):
+    from photoslot.services.cleanup import run_cleanup
+
+    ingest = post(client, multipart(booth_parts(photo_bytes())))
+    path = ingest.headers["X-Result-Url"].removeprefix("http://gateway.test")
+    clock.advance(timedelta(hours=72, seconds=1))
+    with app.app_context():
+        assert run_cleanup(actor="system").status == "ok"
+    error = assert_error(client.get(path), 410, "media_gone")
+    assert error["details"]["job_id"] == ingest.headers["X-Job-Id"]
+
+
+def test_result_supports_range_requests(ready, client):
+    ingest = post(client, multipart(booth_parts(photo_bytes())))
+    path = ingest.headers["X-Result-Url"].removeprefix("http://gateway.test")
+    partial = client.get(path, headers={"Range": "bytes=0-99"})
+    assert partial.status_code == 206
+    assert partial.data == ingest.data[:100]
+    assert_contract(partial)

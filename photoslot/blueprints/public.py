@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, jsonify, send_file
 from flask.typing import ResponseReturnValue
 
 from photoslot.services import media
-from photoslot.services.results import public_result
+from photoslot.services.results import live_result
 
 bp = Blueprint("public", __name__)
 
@@ -20,15 +20,12 @@ def healthz() -> ResponseReturnValue:
 @bp.get("/public/results/<job_id>")
 def result(job_id: str) -> ResponseReturnValue:
     """A job's result image (GET and HEAD); 404 unknown, 410 once expired."""
-    found = public_result(job_id)
-    response = Response(found.data, mimetype=found.mime)
-    response.set_etag(found.etag)
-    response.last_modified = found.created_at
-    response.expires = found.expires_at
+    found = live_result(job_id)
+    response = send_file(media.file_of(found), mimetype=found.mime, etag=found.id,
+                         last_modified=found.created_at, conditional=True,
+                         max_age=media.cache_seconds(found))
     response.cache_control.public = True
-    response.cache_control.max_age = found.max_age
-    # Only If-None-Match / If-Modified-Since (304); byte ranges are not offered.
-    return response.make_conditional(request, accept_ranges=False)
+    return response
 
 
 @bp.get("/public/media/<token>")
