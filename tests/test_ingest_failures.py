@@ -45,6 +45,9 @@ class ScriptedProvider(Provider):
             raise RuntimeError("driver bug")
         if mode == "killed":
             raise gevent.GreenletExit()  # what a worker shutdown throws into the request
+        if mode == "inner_timeout":
+            with gevent.Timeout(0.01):  # the driver's own timer, not the gateway's
+                gevent.sleep(1)
         if mode == "garbage":
             return ProviderResult(b"<html>not an image</html>", "image/jpeg")
         if mode == "late":
@@ -113,6 +116,13 @@ def test_provider_timeout_error_from_the_driver_is_504(short_app, media_root):
 
 def test_a_crashing_driver_still_ends_the_job_with_502(short_app, media_root):
     configure_slot(short_app, provider="scripted", operation="run", params={"mode": "crash"})
+    failed_job(short_app, post(short_app.test_client()), 502, "provider_error", "error")
+    assert_consistent(short_app, media_root)
+
+
+def test_a_drivers_own_escaped_timeout_is_502_not_a_dropped_connection(short_app, media_root):
+    configure_slot(short_app, provider="scripted", operation="run",
+                   params={"mode": "inner_timeout"})
     failed_job(short_app, post(short_app.test_client()), 502, "provider_error", "error")
     assert_consistent(short_app, media_root)
 

@@ -5,21 +5,15 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import BinaryIO
 
 from photoslot.config import current_config
 
 KIND_DIRS = {"input": "inputs", "result": "results", "template": "templates", "thumbnail": "thumbs"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-_CHUNK = 64 * 1024
 
 
 class MediaPathError(ValueError):
     """A stored path points outside the media root (or is otherwise unsafe)."""
-
-
-class UploadTooLarge(Exception):
-    """A stream was longer than the allowed limit; nothing was kept."""
 
 
 def media_root() -> Path:
@@ -53,25 +47,6 @@ def write_bytes(relative: str, data: bytes) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     return len(data)
-
-
-def write_stream(relative: str, stream: BinaryIO, limit: int) -> int:
-    """Copy ``stream`` to ``relative`` in chunks; UploadTooLarge (and no file) past ``limit``."""
-    path = resolve(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    size = 0
-    try:
-        with open(tmp, "wb") as out:
-            while chunk := stream.read(_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise UploadTooLarge(size)
-                out.write(chunk)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return size
 
 
 def read_bytes(relative: str) -> bytes:

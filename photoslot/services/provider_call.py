@@ -29,7 +29,9 @@ def call_provider(name: str, request: ProviderRequest, deadline: Deadline) -> Pr
         result = provider.process(request, deadline)
     except gevent.Timeout as exc:
         if exc is not timer:
-            raise  # a driver's own inner timeout, not ours
+            # A driver's own inner timeout escaped it: still a provider failure, never a dropped
+            # connection (gevent.Timeout is a BaseException, past every handler).
+            raise ProviderError("provider_error", "the driver's own timeout escaped it") from None
         raise ProviderError("provider_timeout", "the provider did not answer in time") from None
     finally:
         timer.cancel()
