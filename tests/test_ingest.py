@@ -114,6 +114,7 @@ def test_result_is_served_publicly_until_it_expires(ready, client):
     assert head.status_code == 200 and head.data == b""
     assert head.headers["Content-Length"] == got.headers["Content-Length"]
     assert head.headers["ETag"] == got.headers["ETag"]
+    assert_contract(head)
 
     cached = client.get(path, headers={"If-None-Match": got.headers["ETag"]})
     assert cached.status_code == 304

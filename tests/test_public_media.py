@@ -42,6 +42,7 @@ def test_head_gives_type_and_length_without_a_body(app, client):
     assert response.headers["Content-Length"] == str(len(JPEG))
     assert response.headers["Content-Type"] == "image/jpeg"
     assert response.data == b""
+    assert_contract(response)
 
 
 def test_input_expires_after_t_sync_without_an_explicit_expiry(app, client):

@@ -74,6 +74,7 @@ def test_thumbnail_is_served_with_caching_headers(client, result_thumb):
     assert head.status_code == 200
     assert head.data == b""
     assert head.headers["Content-Length"] == response.headers["Content-Length"]
+    assert_contract(head)
 
     cached = client.get(f"/public/thumbnails/{result_thumb['token']}",
                         headers={"If-None-Match": response.headers["ETag"]})
