@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_jwt_extended import get_jwt, get_jwt_identity, verify_jwt_in_request
 
 from photoslot.errors import ApiError
+from photoslot.offload import off_loop
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a wrong user costs the same as a wrong password.
@@ -25,9 +26,10 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check ``password`` against ``password_hash`` in constant time; None hashes never match."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        valid = off_loop(_hasher.verify, password_hash or _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return False
+    return valid and password_hash is not None
 
 
 def require_permission(permission: str | None = None) -> Callable:

@@ -16,6 +16,7 @@ import gevent
 from PIL import Image, ImageOps
 
 from photoslot.log import log_event
+from photoslot.offload import off_loop
 from photoslot.providers.base import (
     Deadline,
     InputImage,
@@ -78,15 +79,18 @@ class LocalProvider(Provider):
         if operation is None:
             raise ProviderError("provider_error", f"unknown operation {request.operation!r}")
         try:
-            photo = _open(request.photo)
-            result = operation(photo, request)
+            data, mime = off_loop(_transform, operation, request)
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             raise ProviderError("provider_error", f"image processing failed: {exc}") from None
-        data, mime = _encode(result, request.photo.mime)
         work_ms = int((time.monotonic() - work_started) * 1000)
         log_event(log, "local_provider_call", job_id=request.job_id,
                   operation=request.operation, started=started, finished=time.time())
         return ProviderResult(data, mime, timings={"delay_ms": delay_ms, "work_ms": work_ms})
+
+
+def _transform(operation: Callable, request: ProviderRequest) -> tuple[bytes, str]:
+    """Decode, transform and encode in one go (runs in the thread pool, off the event loop)."""
+    return _encode(operation(_open(request.photo), request), request.photo.mime)
 
 
 def _open(image: InputImage) -> Image.Image:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-import warnings
 
 from PIL import Image
 
 from photoslot.errors import ApiError
+from photoslot.offload import off_loop
 
 ACCEPTED_MIMES = ("image/jpeg", "image/png", "image/webp")
 # Pillow's guard: refuse images with more pixels than this (decompression bombs).
@@ -36,12 +36,12 @@ def require_image(data: bytes) -> tuple[str, int, int]:
             {"accepted": list(ACCEPTED_MIMES)},
         )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-                return mime, image.width, image.height
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+            if image.width * image.height > Image.MAX_IMAGE_PIXELS:
+                raise Image.DecompressionBombError(f"{image.width}x{image.height} pixels")
+            off_loop(image.load)
+            return mime, image.width, image.height
+    except Image.DecompressionBombError as exc:
         raise ApiError(422, "image_too_large", "the image has too many pixels", {
             "max_pixels": Image.MAX_IMAGE_PIXELS, "reason": str(exc)}) from None
     except (OSError, SyntaxError, ValueError) as exc:

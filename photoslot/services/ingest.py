@@ -25,6 +25,7 @@ from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
 from photoslot.models import Slot
+from photoslot.offload import off_loop
 from photoslot.providers.base import Deadline
 from photoslot.services import images, jobs, media_store, upload
 from photoslot.services.settings import check_ingest_password
@@ -157,12 +158,16 @@ def _client_meta(fields: dict[str, str], query: dict[str, str], filename: str | 
 
 def preview_data_uri(image: bytes) -> str:
     """A small JPEG rendition of ``image`` as a ``data:`` URI (the JSON form's ``preview``)."""
+    return "data:image/jpeg;base64," + base64.b64encode(off_loop(_preview, image)).decode("ascii")
+
+
+def _preview(image: bytes) -> bytes:
     with Image.open(io.BytesIO(image)) as opened:
         small = opened.convert("RGB")
         small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
         out = io.BytesIO()
         small.save(out, "JPEG", quality=75)
-    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+    return out.getvalue()
 
 
 def _log(context: dict, outcome: str, status: int, **fields) -> None:

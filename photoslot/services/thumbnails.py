@@ -11,6 +11,7 @@ from sqlalchemy import select
 from photoslot.extensions import db
 from photoslot.models import MediaObject
 from photoslot.models.base import new_uuid
+from photoslot.offload import off_loop
 from photoslot.services import images, media_store  # noqa: F401  (images: Pillow's bomb limit)
 from photoslot.services.media_store import MediaPathError
 
@@ -26,15 +27,19 @@ class ThumbnailError(Exception):
 def render(data: bytes) -> tuple[bytes, int, int]:
     """(JPEG bytes, width, height) of ``data`` scaled to fit THUMBNAIL_PX, never enlarged."""
     try:
-        with Image.open(io.BytesIO(data)) as original:
-            image = ImageOps.exif_transpose(original)
-            image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-            image = _flatten(image)
-            out = io.BytesIO()
-            image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
-            return out.getvalue(), image.width, image.height
+        return off_loop(_render, data)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ThumbnailError(str(exc)[:200]) from exc
+
+
+def _render(data: bytes) -> tuple[bytes, int, int]:
+    with Image.open(io.BytesIO(data)) as original:
+        image = ImageOps.exif_transpose(original)
+        image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+        image = _flatten(image)
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        return out.getvalue(), image.width, image.height
 
 
 def _flatten(image: Image.Image) -> Image.Image:
