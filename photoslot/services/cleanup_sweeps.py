@@ -31,7 +31,9 @@ ORPHAN_GRACE = timedelta(hours=1)
 # gunicorn kills a worker at T_sync + 30 s; a job still pending well after that has no owner.
 ABANDON_GRACE = timedelta(minutes=5)
 REFUSED_LISTED = 20
-_COLUMNS = (MediaObject.id, MediaObject.kind, MediaObject.path, MediaObject.size)
+_COLUMNS = (
+    MediaObject.id, MediaObject.kind, MediaObject.path, MediaObject.size, MediaObject.parent_id
+)
 
 
 def empty_summary(dry_run: bool) -> dict[str, Any]:
@@ -174,12 +176,18 @@ class Sweep:
     def _delete(self, rows: Sequence[Row], tally: dict[str, dict[str, int]]) -> None:
         """Delete ``rows`` and their thumbnails: rows committed first, then files unlinked."""
         wanted = [row for row in rows if self._safe(row)]
+        children = db.session.execute(
+            select(*_COLUMNS).where(
+                MediaObject.parent_id.in_([row.id for row in wanted]),
+                MediaObject.id.not_in([row.id for row in wanted]),
+            )
+        ).all()
+        # A refused thumbnail keeps its parent too: deleting the parent would cascade to it.
+        kept = {child.parent_id for child in children if not self._safe(child)}
+        wanted = [row for row in wanted if row.id not in kept]
+        children = [child for child in children if child.parent_id not in kept]
         if not wanted:
             return
-        ids = [row.id for row in wanted]
-        children = db.session.execute(
-            select(*_COLUMNS).where(MediaObject.parent_id.in_(ids), MediaObject.id.not_in(ids))
-        ).all()
         targets = [*wanted, *children]
         if self.dry_run:
             for row in targets:

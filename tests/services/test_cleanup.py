@@ -176,6 +176,18 @@ def test_stored_paths_escaping_the_media_root_are_refused_and_reported(app, medi
         assert all(exists(m.id) for m in (dotdot, absolute, symlink))  # kept for inspection
 
 
+def test_a_refused_thumbnail_keeps_itself_and_its_parent(app):
+    with app.app_context():
+        past = clock.now() - timedelta(seconds=1)
+        parent = add_media("result", expires_at=past)
+        thumb = add_media("thumbnail", parent=parent, path="../escaped-thumb.jpg",
+                          write_file=False)
+        outcome = run_cleanup()
+        assert outcome.summary["refused"]["objects"] == 1
+        assert [p["path"] for p in outcome.summary["refused"]["paths"]] == ["../escaped-thumb.jpg"]
+        assert exists(parent.id) and exists(thumb.id)  # both kept for inspection
+
+
 def test_pending_jobs_well_past_t_sync_become_abandoned_and_lose_their_inputs(app):
     with app.app_context():
         stuck = add_job("pending")
