@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from photoslot import clock
 from photoslot.auth import require_permission
+from photoslot.blueprints.ingest_response import run_ingest
 from photoslot.errors import ApiError
 from photoslot.services import audit, cleanup, media, slot_views, slots, templates
 
@@ -45,6 +48,13 @@ def update_slot(slot_id: str) -> ResponseReturnValue:
     expected = _expected_version(body)
     slot = slots.update_slot(slot_id, changes, audit.current_actor(), expected)
     return _slot_response(slot_views.slot_detail(slot))
+
+
+@bp.post("/slots/<slot_id>/test")
+@require_permission("slots:write")
+def test_slot(slot_id: str) -> ResponseReturnValue:
+    """Run the real ingest pipeline on a sample photo, even on a disabled slot (a test job)."""
+    return run_ingest(slot_id, None, time.monotonic(), clock.now(), is_test=True)
 
 
 @bp.post("/slots/<slot_id>/template-media/<media_id>")
