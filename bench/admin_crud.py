@@ -6,8 +6,9 @@ Usage:
 
 Use a throwaway database: the script migrates it, seeds the 15 slots, adds job and result rows
 (removed again at the end) and serves it with `gunicorn -c gunicorn.conf.py` on a free port.
-It prints p50/p95/max of GET /healthz (the baseline), GET /api/slots and GET /api/slots/{id},
-measured sequentially in the same run, and each endpoint's ratio to the baseline.
+It prints p50/p95/max of GET /healthz (the baseline), GET /api/slots, GET /api/slots/{id} and
+PUT /api/slots/{id} (alternating two configurations, each with the version the previous answer
+returned), measured sequentially in the same run, and each endpoint's ratio to the baseline.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,12 +38,16 @@ sys.path.insert(0, str(ROOT))
 from photoslot import clock, create_app  # noqa: E402
 from photoslot.auth import hash_password  # noqa: E402
 from photoslot.extensions import db  # noqa: E402
-from photoslot.models import SLOT_IDS, JobHistory, MediaObject  # noqa: E402
+from photoslot.models import SLOT_IDS, AuditLog, JobHistory, MediaObject  # noqa: E402
 from photoslot.models.base import new_uuid  # noqa: E402
 from photoslot.services import media_store  # noqa: E402
 from photoslot.services.slots import seed_slots  # noqa: E402
 
 DETAIL_SLOT = "slot-001"
+PUT_CONFIGS = (
+    {"operation": "sepia", "params": {"strength": 0.5}, "name": "Bench sepia"},
+    {"operation": "grayscale", "params": {}, "name": "Bench grayscale"},
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -95,8 +101,9 @@ def seed(app, jobs_per_slot: int) -> list[str]:
     return job_ids
 
 
-def unseed(app, job_ids: list[str]) -> None:
+def unseed(app, job_ids: list[str], audit_after: int) -> None:
     with app.app_context():
+        db.session.execute(delete(AuditLog).where(AuditLog.id > audit_after))
         media = db.session.scalars(
             select(MediaObject.path).where(MediaObject.job_id.in_(job_ids))
         ).all()
@@ -130,18 +137,38 @@ def start_gunicorn(env: dict[str, str], workers: int,
     raise SystemExit(f"gunicorn did not come up; see {log_path}")
 
 
-def measure(session: requests.Session, url: str, headers: dict[str, str], count: int,
-            warmup: int) -> list[float]:
+def measure(send: Callable[[], requests.Response], count: int, warmup: int) -> list[float]:
     """Sequential request latencies in milliseconds (after ``warmup`` untimed requests)."""
     for _ in range(warmup):
-        session.get(url, headers=headers, timeout=10).raise_for_status()
+        send().raise_for_status()
     samples = []
     for _ in range(count):
         started = time.perf_counter()
-        response = session.get(url, headers=headers, timeout=10)
+        response = send()
         samples.append((time.perf_counter() - started) * 1000)
         response.raise_for_status()
     return samples
+
+
+def getter(session: requests.Session, url: str,
+           headers: dict[str, str]) -> Callable[[], requests.Response]:
+    return lambda: session.get(url, headers=headers, timeout=10)
+
+
+def putter(session: requests.Session, url: str,
+           headers: dict[str, str]) -> Callable[[], requests.Response]:
+    """PUT the two configurations in turn, each time with the version the last answer gave."""
+    state = {"version": session.get(url, headers=headers, timeout=10).json()["version"], "n": 0}
+
+    def send() -> requests.Response:
+        body = {**PUT_CONFIGS[state["n"] % 2], "version": state["version"]}
+        response = session.put(url, json=body, headers=headers, timeout=10)
+        if response.ok:
+            state["version"] = response.json()["version"]
+        state["n"] += 1
+        return response
+
+    return send
 
 
 def percentile(samples: list[float], q: int) -> float:
@@ -164,24 +191,25 @@ def main() -> None:
     app = create_app(env)
     job_ids = seed(app, args.jobs_per_slot)
     with app.app_context():
-        token = create_access_token("serg", additional_claims={"permissions": []})
+        token = create_access_token("serg", additional_claims={"permissions": ["slots:write"]})
+        audit_after = db.session.scalar(select(db.func.max(AuditLog.id))) or 0
     headers = {"Authorization": f"Bearer {token}"}
     process, base_url = start_gunicorn(env, args.workers, workdir / "gunicorn.log")
     try:
         with requests.Session() as session:
-            results = {
-                "GET /healthz (baseline)": measure(session, f"{base_url}/healthz", {},
-                                                   args.requests, args.warmup),
-                "GET /api/slots": measure(session, f"{base_url}/api/slots", headers,
-                                          args.requests, args.warmup),
-                f"GET /api/slots/{DETAIL_SLOT}": measure(
-                    session, f"{base_url}/api/slots/{DETAIL_SLOT}", headers, args.requests,
-                    args.warmup),
+            slot_url = f"{base_url}/api/slots/{DETAIL_SLOT}"
+            senders = {
+                "GET /healthz (baseline)": getter(session, f"{base_url}/healthz", {}),
+                "GET /api/slots": getter(session, f"{base_url}/api/slots", headers),
+                f"GET /api/slots/{DETAIL_SLOT}": getter(session, slot_url, headers),
+                f"PUT /api/slots/{DETAIL_SLOT}": putter(session, slot_url, headers),
             }
+            results = {name: measure(send, args.requests, args.warmup)
+                       for name, send in senders.items()}
     finally:
         process.terminate()
         process.wait(timeout=15)
-        unseed(app, job_ids)
+        unseed(app, job_ids, audit_after)
     baseline = results["GET /healthz (baseline)"]
     print(f"PostgreSQL, gunicorn {args.workers} gevent workers, {args.requests} sequential "
           f"requests per endpoint, {args.jobs_per_slot * len(SLOT_IDS)} job rows")

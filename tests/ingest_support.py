@@ -109,14 +109,17 @@ def files_under(root: Path) -> list[str]:
 
 
 def assert_consistent(app: Flask, root: Path) -> None:
-    """Files and rows agree: no pending job, no input left, one result per done job."""
+    """Files and rows agree: no pending job, no input left, one result (and its thumbnail, made
+    by the ingest) per done job."""
     all_jobs = jobs(app)
     assert all(job.status != "pending" for job in all_jobs)
     assert media_rows(app, "input") == []
     results = media_rows(app, "result")
+    thumbnails = media_rows(app, "thumbnail")
     done = {job.id for job in all_jobs if job.status == "done"}
     assert {m.job_id for m in results} == done
-    assert files_under(root) == sorted(m.path for m in results)
+    assert sorted(t.parent_id for t in thumbnails) == sorted(m.id for m in results)
+    assert files_under(root) == sorted(m.path for m in results + thumbnails)
 
 
 def booth_capture(photo: bytes) -> tuple[bytes, bytes]:

@@ -253,3 +253,31 @@ def test_result_supports_range_requests(ready, client):
     assert partial.status_code == 206
     assert partial.data == ingest.data[:100]
     assert_contract(partial)
+
+
+def test_the_ingest_makes_the_results_thumbnail_so_slot_views_do_no_image_work(
+        ready, client, auth_headers):
+    response = post(client, multipart(booth_parts(photo_bytes((900, 600)))))
+    assert response.status_code == 200, response.get_data(True)
+    [result] = media_rows(ready, "result")
+    [thumb] = media_rows(ready, "thumbnail")
+    assert (thumb.parent_id, thumb.job_id, thumb.expires_at) == (
+        result.id, result.job_id, result.expires_at)
+    assert (thumb.width, thumb.height) == (320, 213)
+
+    detail = client.get("/api/slots/slot-003", headers=auth_headers()).get_json()
+    assert detail["recent_results"][0]["thumbnail_url"] == (
+        f"http://gateway.test/public/thumbnails/{thumb.token}")
+    assert [t.id for t in media_rows(ready, "thumbnail")] == [thumb.id]
+
+
+def test_near_the_deadline_the_thumbnail_is_left_to_the_first_slot_view(
+        ready, client, auth_headers, monkeypatch):
+    from photoslot.services import jobs as jobs_service
+
+    monkeypatch.setattr(jobs_service, "THUMBNAIL_MIN_REMAINING_S", 10**6)
+    assert post(client, multipart(booth_parts(photo_bytes()))).status_code == 200
+    assert media_rows(ready, "thumbnail") == []
+    detail = client.get("/api/slots/slot-003", headers=auth_headers()).get_json()
+    assert detail["recent_results"][0]["thumbnail_url"] is not None
+    assert len(media_rows(ready, "thumbnail")) == 1

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import time
+from typing import Any
+
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from photoslot import clock
 from photoslot.auth import require_permission
+from photoslot.blueprints.ingest_response import run_ingest
 from photoslot.errors import ApiError
-from photoslot.services import audit, cleanup, media, slot_views, templates
+from photoslot.services import audit, cleanup, media, slot_views, slots, templates
 
 bp = Blueprint("admin", __name__)
 
@@ -33,6 +39,24 @@ def get_slot(slot_id: str) -> ResponseReturnValue:
     return _slot_response(slot_views.get_slot_detail(slot_id))
 
 
+@bp.put("/slots/<slot_id>")
+@require_permission("slots:write")
+def update_slot(slot_id: str) -> ResponseReturnValue:
+    """Change the fields given (absent ones stay); needs the version read (body or If-Match)."""
+    body = _json_object()
+    changes = {field: value for field, value in body.items() if field != "version"}
+    expected = _expected_version(body)
+    slot = slots.update_slot(slot_id, changes, audit.current_actor(), expected)
+    return _slot_response(slot_views.slot_detail(slot))
+
+
+@bp.post("/slots/<slot_id>/test")
+@require_permission("slots:write")
+def test_slot(slot_id: str) -> ResponseReturnValue:
+    """Run the real ingest pipeline on a sample photo, even on a disabled slot (a test job)."""
+    return run_ingest(slot_id, None, time.monotonic(), clock.now(), is_test=True)
+
+
 @bp.post("/slots/<slot_id>/template-media/<media_id>")
 @require_permission("slots:write")
 def bind_template(slot_id: str, media_id: str) -> ResponseReturnValue:
@@ -51,6 +75,44 @@ def _slot_response(detail: dict) -> ResponseReturnValue:
     response = jsonify(detail)
     response.set_etag(str(detail["version"]))
     return response
+
+
+_IF_MATCH_VERSION = re.compile(r'(?:W/)?"([0-9]{1,18})"|([0-9]{1,18})')
+
+
+def _expected_version(body: dict[str, Any]) -> int | None:
+    """The version the client read: body ``version`` and/or ``If-Match`` (``"N"``, ``N``,
+    ``W/"N"``; ``*`` = any version). 428 if neither is given, 422 if malformed or disagreeing."""
+    header = request.headers.get("If-Match")
+    if header is None and "version" not in body:
+        raise ApiError(428, "version_required",
+                       "send the version you read: \"version\" in the body or If-Match",
+                       {"fields": {"version": "required (or the If-Match header)"}})
+    errors: dict[str, str] = {}
+    from_header = from_body = None
+    if header is not None and header.strip() != "*":
+        match = _IF_MATCH_VERSION.fullmatch(header.strip())
+        if match:
+            from_header = int(match.group(1) or match.group(2))
+        else:
+            errors["If-Match"] = 'must be one slot version, e.g. "3" (the ETag of GET)'
+    if "version" in body:
+        from_body = body["version"]
+        if isinstance(from_body, bool) or not isinstance(from_body, int) or from_body < 1:
+            errors["version"] = "must be the slot's version, a positive integer"
+        elif from_header is not None and from_header != from_body:
+            errors["version"] = f"disagrees with If-Match ({from_header})"
+    if errors:
+        raise ApiError(422, "validation_error", "the version is missing or malformed",
+                       {"fields": errors})
+    return from_body if from_body is not None else from_header
+
+
+def _json_object() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(422, "validation_error", "the body must be a JSON object")
+    return body
 
 
 @bp.post("/template-media/register")

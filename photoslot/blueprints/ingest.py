@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 
 from photoslot import clock
-from photoslot.config import current_config
-from photoslot.providers.base import Deadline
-from photoslot.services import ingest as ingest_service
-from photoslot.services.jobs import JobResult, server_timing
+from photoslot.blueprints.ingest_response import run_ingest
 
 bp = Blueprint("ingest", __name__)
 
@@ -26,24 +23,7 @@ def mark_arrival() -> None:
 @bp.post("/<slot_id>")
 def ingest_photo(slot_id: str) -> ResponseReturnValue:
     """Process the uploaded photo with the slot's provider; answer with the result image."""
-    config = current_config()
-    result = ingest_service.ingest(ingest_service.IngestRequest(
-        slot_id=slot_id,
-        password=_password_outside_the_body(),
-        content_type=request.headers.get("Content-Type"),
-        open_body=lambda: request.stream,
-        deadline=Deadline(g.arrived_mono + config.t_sync_response_s),
-        arrived_at=g.arrived_at,
-        query={k: v for k, v in request.args.items() if k != "password"},
-    ))
-    headers = {
-        "X-Job-Id": result.job_id,
-        "X-Result-Url": result.result_url,
-        "Server-Timing": server_timing(result.provider_ms, result.total_ms),
-    }
-    if _wants_json():
-        return jsonify(_json_body(result)), 200, headers
-    return Response(result.image, status=200, mimetype=result.mime, headers=headers)
+    return run_ingest(slot_id, _password_outside_the_body(), g.arrived_mono, g.arrived_at)
 
 
 def _password_outside_the_body() -> str | None:
@@ -54,25 +34,3 @@ def _password_outside_the_body() -> str | None:
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
     return request.args.get("password")
-
-
-def _wants_json() -> bool:
-    if request.args.get("response") == "json":
-        return True
-    best = request.accept_mimetypes.best_match(["image/jpeg", "image/png", "application/json"])
-    return best == "application/json"
-
-
-def _json_body(result: JobResult) -> dict:
-    body = {
-        "job_id": result.job_id,
-        "status": "done",
-        "slot_id": result.slot_id,
-        "result_url": result.result_url,
-        "expires_at": result.expires_at.isoformat(),
-        "mime": result.mime,
-        "timings": {"provider_ms": result.provider_ms, "total_ms": result.total_ms},
-    }
-    if request.args.get("preview") in ("1", "true", "yes"):
-        body["preview"] = ingest_service.preview_data_uri(result.image)
-    return body

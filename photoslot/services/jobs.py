@@ -32,8 +32,12 @@ from photoslot.providers.base import (
 )
 from photoslot.services import images, media_store
 from photoslot.services.provider_call import call_provider
+from photoslot.services.thumbnails import ThumbnailError, ensure_thumbnail
 
 log = logging.getLogger(__name__)
+
+# Below this much time left, the result's thumbnail is left to the first slot view (ADR 0006).
+THUMBNAIL_MIN_REMAINING_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -157,19 +161,35 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
     media_store.write_bytes(path, result.image)
     now = clock.now()
     expires_at = now + timedelta(hours=config.result_ttl_h)
-    total_ms = _ms_since(job.arrived_mono)
+    written = [path]
     try:
-        db.session.add(MediaObject(
-            kind="result", path=path, mime=mime, size=len(result.image), width=width,
-            height=height, created_at=now, expires_at=expires_at, slot_id=job.slot.id,
-            job_id=job.id))
+        media = MediaObject(
+            id=new_uuid(), kind="result", path=path, mime=mime, size=len(result.image),
+            width=width, height=height, created_at=now, expires_at=expires_at,
+            slot_id=job.slot.id, job_id=job.id)
+        db.session.add(media)
+        written += _thumbnail(job, media, result.image)
+        total_ms = _ms_since(job.arrived_mono)
         _finish(job, status="done", finished_at=now, provider_ms=provider_ms,
                 total_ms=total_ms)
     except BaseException:
-        media_store.delete_file(path)
+        for written_path in written:
+            media_store.delete_file(written_path)
         raise
     return JobResult(job.id, job.slot.id, result.image, mime, result_url(job.id), expires_at,
                      provider_ms, total_ms)
+
+
+def _thumbnail(job: OpenJob, media: MediaObject, image: bytes) -> list[str]:
+    """Make the result's thumbnail now, so slot views do no image work; [] when skipped."""
+    if job.deadline.remaining() < THUMBNAIL_MIN_REMAINING_S:
+        return []
+    try:
+        return [ensure_thumbnail(media, image).path]
+    except ThumbnailError as exc:  # the booth still gets its result; the view retries later
+        log_event(log, "thumbnail_failed", level=logging.WARNING, media_id=media.id,
+                  job_id=job.id, reason=str(exc)[:200])
+        return []
 
 
 def _fail(job: OpenJob, error: ProviderError, provider_ms: int) -> ApiError:

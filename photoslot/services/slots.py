@@ -6,6 +6,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from photoslot import clock
@@ -13,11 +14,12 @@ from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.models import SLOT_IDS, Slot
 from photoslot.providers import all_providers
-from photoslot.services import audit
+from photoslot.services import audit, templates
 
 DEFAULT_PROVIDER = "local"
 DEFAULT_OPERATION = "grayscale"
-EDITABLE_FIELDS = frozenset({"name", "enabled", "provider", "operation", "params"})
+EDITABLE_FIELDS = frozenset(
+    {"name", "enabled", "provider", "operation", "params", "template_media_ids"})
 
 
 def seed_slots() -> list[str]:
@@ -44,9 +46,12 @@ def list_slots() -> list[Slot]:
     return list(db.session.scalars(select(Slot).order_by(Slot.id)))
 
 
-def get_slot(slot_id: str) -> Slot:
-    """The slot, or ApiError 404 ``slot_not_found``."""
-    slot = db.session.get(Slot, slot_id)
+def get_slot(slot_id: str, for_update: bool = False) -> Slot:
+    """The slot, or ApiError 404 ``slot_not_found``; ``for_update`` locks its row until commit."""
+    # FOR NO KEY UPDATE: concurrent updates queue here (the later one then sees the new version),
+    # while ingest jobs, whose foreign key takes KEY SHARE on the slot, are not held up.
+    lock = {"key_share": True} if for_update else None
+    slot = db.session.get(Slot, slot_id, with_for_update=lock, populate_existing=for_update)
     if slot is None:
         raise ApiError(404, "slot_not_found", f"there is no slot {slot_id!r}",
                        {"slot_id": slot_id})
@@ -62,6 +67,7 @@ def slot_config(slot: Slot) -> dict[str, Any]:
         "provider": slot.provider,
         "operation": slot.operation,
         "params": dict(slot.params or {}),
+        "template_media_ids": [link.media_id for link in slot.template_links],
         "version": slot.version,
         "updated_at": slot.updated_at.isoformat(),
         "updated_by": slot.updated_by,
@@ -71,24 +77,29 @@ def slot_config(slot: Slot) -> dict[str, Any]:
 def update_slot(
     slot_id: str, changes: dict[str, Any], actor: str, expected_version: int | None = None
 ) -> Slot:
-    """Apply ``changes`` (name, enabled, provider, operation, params) after validating the result.
+    """Apply ``changes`` (name, enabled, provider, operation, params, template_media_ids — the
+    ordered list replaces the bound templates) after validating the result.
 
     Raises ApiError 404 (unknown slot), 409 (``expected_version`` is stale, or a concurrent update
     won) or 422 with ``details.fields`` = {JSON path: reason} for every bad field. Commits the
     change with an audit record (before/after diff) by ``actor``; the version is bumped.
     """
-    slot = get_slot(slot_id)
+    slot = get_slot(slot_id, for_update=True)
     if expected_version is not None and expected_version != slot.version:
         raise _conflict(slot)
     before = slot_config(slot)
     after = {**before, **changes}
+    new_templates = changes.get("template_media_ids", before["template_media_ids"])
     errors = validate_config(after, unknown=set(changes) - EDITABLE_FIELDS,
-                             has_templates=bool(slot.template_links))
+                             has_templates=bool(new_templates))
+    if "template_media_ids" in changes:
+        errors.update(templates.check_template_ids(new_templates))
     if errors:
-        raise ApiError(422, "validation_error", "the slot configuration is invalid",
-                       {"fields": errors})
-    for field in EDITABLE_FIELDS & set(changes):
+        raise _invalid(errors)
+    for field in EDITABLE_FIELDS & set(changes) - {"template_media_ids"}:
         setattr(slot, field, changes[field])
+    if "template_media_ids" in changes:
+        templates.replace_templates(slot, new_templates)
     slot.updated_at = clock.now()
     slot.updated_by = actor
     editable = sorted(EDITABLE_FIELDS)
@@ -100,6 +111,11 @@ def update_slot(
     except StaleDataError:
         db.session.rollback()
         raise _conflict(get_slot(slot_id)) from None
+    except IntegrityError:
+        # A template was deleted between the check and the commit (its foreign key refused it).
+        db.session.rollback()
+        raise _invalid({"template_media_ids": "a template was deleted meanwhile; reload"}
+                       ) from None
     return slot
 
 
@@ -135,6 +151,11 @@ def validate_config(
         elif config["operation"] in provider.needs_template and not has_templates:
             errors["enabled"] = f"operation {config['operation']!r} needs a template image first"
     return errors
+
+
+def _invalid(errors: dict[str, str]) -> ApiError:
+    return ApiError(422, "validation_error", "the slot configuration is invalid",
+                    {"fields": errors})
 
 
 def _conflict(slot: Slot) -> ApiError:

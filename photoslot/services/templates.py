@@ -16,11 +16,14 @@ from photoslot.extensions import db
 from photoslot.log import log_event
 from photoslot.models import MediaObject, Slot, SlotTemplateMedia
 from photoslot.models.base import new_uuid
+from photoslot.providers import all_providers
 from photoslot.services import audit, images, media_store
 from photoslot.services.links import iso, media_url, thumbnail_url
 from photoslot.services.thumbnails import ensure_thumbnail, thumbnails_of
 
 log = logging.getLogger(__name__)
+
+MAX_TEMPLATES_PER_SLOT = 20
 
 
 def register_template(stream: BinaryIO) -> dict[str, Any]:
@@ -163,6 +166,13 @@ def unbind_template(slot_id: str, media_id: str) -> Slot:
     if media_id not in before:
         raise ApiError(404, "template_not_bound", "this media is not bound to the slot",
                        {"slot_id": slot_id, "media_id": media_id})
+    provider = all_providers().get(slot.provider)
+    if (slot.enabled and before == [media_id] and provider is not None
+            and slot.operation in provider.needs_template):
+        raise ApiError(422, "template_required",
+                       f"slot {slot_id} is enabled and {slot.provider}/{slot.operation} needs a "
+                       "template: bind another one or disable the slot first",
+                       {"slot_id": slot_id, "media_id": media_id})
     slot.template_links = [link for link in slot.template_links if link.media_id != media_id]
     return _save_links(slot, "slot.template_unbind", before)
 
@@ -198,3 +208,39 @@ def _save_links(slot: Slot, action: str, before: list[str]) -> Slot:
     log_event(log, "slot_templates_changed", slot_id=slot_id, action=action,
               version=slot.version, template_media_ids=after)
     return slot
+
+
+def check_template_ids(media_ids: Any) -> dict[str, str]:
+    """{JSON path: reason} for every entry of a slot's new template list that cannot be bound."""
+    if not isinstance(media_ids, list) or not all(isinstance(i, str) for i in media_ids):
+        return {"template_media_ids": "must be a list of template media ids"}
+    if len(media_ids) > MAX_TEMPLATES_PER_SLOT:
+        return {"template_media_ids": f"at most {MAX_TEMPLATES_PER_SLOT} templates per slot"}
+    found = {media.id: media for media in db.session.scalars(
+        select(MediaObject).where(MediaObject.id.in_(media_ids)))} if media_ids else {}
+    errors: dict[str, str] = {}
+    for index, media_id in enumerate(media_ids):
+        media = found.get(media_id)
+        if media_id in media_ids[:index]:
+            reason = "listed more than once"
+        elif media is None:
+            reason = f"no media {media_id!r}"
+        elif media.kind != "template":
+            reason = f"media {media_id!r} is a {media.kind}, not a template"
+        elif media.is_expired():
+            reason = f"media {media_id!r} expired at {iso(media.expires_at)}"
+        else:
+            continue
+        errors[f"template_media_ids.{index}"] = reason
+    return errors
+
+
+def replace_templates(slot: Slot, media_ids: list[str]) -> None:
+    """Make ``media_ids`` (checked) the slot's templates in this order; the caller commits."""
+    existing = {link.media_id: link for link in slot.template_links}
+    links = []
+    for position, media_id in enumerate(media_ids):
+        link = existing.get(media_id) or SlotTemplateMedia(media_id=media_id)
+        link.position = position
+        links.append(link)
+    slot.template_links = links

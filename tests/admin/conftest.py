@@ -51,7 +51,8 @@ class KeylessDriver(PaintDriver):
 
 @pytest.fixture
 def app(make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch) -> Flask:
-    """The app with the test-only drivers registered (the real ones come from other work)."""
+    """The app with the test-only drivers registered; modules that need the real registry
+    (local, gemini, turbotext) override this fixture."""
     monkeypatch.setattr(providers, "DRIVERS", {"paint": PaintDriver, "keyless": KeylessDriver})
     return make_app()
 
