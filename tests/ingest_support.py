@@ -15,6 +15,7 @@ from photoslot.models import JobHistory, MediaObject
 from photoslot.services.audit import SYSTEM_ACTOR
 from photoslot.services.settings import set_ingest_password
 from photoslot.services.slots import update_slot
+from tests.contract import assert_contract, assert_error
 
 INGEST_PASSWORD = "the-ingest-password"
 BOUNDARY = "------------------------0903a1b2c3d4e5f6"
@@ -117,6 +118,19 @@ def assert_consistent(app: Flask, root: Path) -> None:
     done = {job.id for job in all_jobs if job.status == "done"}
     assert {m.job_id for m in results} == done
     assert files_under(root) == sorted(m.path for m in results)
+
+
+def assert_failed_job(app: Flask, response: Any, status: int, code: str,
+                      job_status: str) -> JobHistory:
+    """A 502/504 after the job was accepted: the envelope, its job id, the final job row."""
+    error = assert_error(response, status, code)
+    assert_contract(response)
+    [job] = jobs(app)
+    assert response.headers["X-Job-Id"] == job.id == error["details"]["job_id"]
+    assert "X-Result-Url" not in response.headers
+    assert (job.status, job.error_code) == (job_status, code)
+    assert job.finished_at is not None and job.total_ms is not None
+    return job
 
 
 def booth_capture(photo: bytes) -> tuple[bytes, bytes]:
