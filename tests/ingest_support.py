@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 from sqlalchemy import select
 
 from photoslot.extensions import db
@@ -15,6 +15,8 @@ from photoslot.models import JobHistory, MediaObject
 from photoslot.services.audit import SYSTEM_ACTOR
 from photoslot.services.settings import set_ingest_password
 from photoslot.services.slots import update_slot
+from photoslot.services.templates import bind_template as bind_slot_template
+from photoslot.services.templates import register_template
 from tests.contract import assert_contract, assert_error
 
 INGEST_PASSWORD = "the-ingest-password"
@@ -87,6 +89,24 @@ def configure_slot(app: Flask, slot_id: str = "slot-003", operation: str = "gray
                               "params": params or {}, "enabled": enabled}, actor=SYSTEM_ACTOR)
 
 
+def bind_template(app: Flask, slot_id: str, image: bytes) -> dict[str, Any]:
+    """Register ``image`` as a template and bind it to the slot; the template's description."""
+    with app.app_context():
+        template = register_template(io.BytesIO(image))
+        bind_slot_template(slot_id, template["id"])
+    return template
+
+
+def close_pixels(a: bytes, b: bytes, tolerance: float = 16.0) -> bool:
+    """True when two images (e.g. a PNG and its JPEG re-encoding) differ by at most
+    ``tolerance`` per channel on average."""
+    with Image.open(io.BytesIO(a)) as first, Image.open(io.BytesIO(b)) as second:
+        if first.size != second.size:
+            return False
+        diff = ImageChops.difference(first.convert("RGB"), second.convert("RGB"))
+    return max(ImageStat.Stat(diff).mean) <= tolerance
+
+
 def jobs(app: Flask) -> list[JobHistory]:
     with app.app_context():
         rows = list(db.session.scalars(select(JobHistory).order_by(JobHistory.started_at)))
@@ -117,7 +137,8 @@ def assert_consistent(app: Flask, root: Path) -> None:
     results = media_rows(app, "result")
     done = {job.id for job in all_jobs if job.status == "done"}
     assert {m.job_id for m in results} == done
-    assert files_under(root) == sorted(m.path for m in results)
+    job_files = [f for f in files_under(root) if not f.startswith(("templates/", "thumbs/"))]
+    assert job_files == sorted(m.path for m in results)
 
 
 def assert_failed_job(app: Flask, response: Any, status: int, code: str,
