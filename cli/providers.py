@@ -19,6 +19,8 @@ def check(live: bool) -> None:
     for name, driver in sorted(all_providers().items()):
         configured = driver.is_configured()
         line = f"{name:10} {'configured' if configured else 'not configured':15}"
+        if not configured and driver.setup_hint:
+            line += f" ({driver.setup_hint})"
         if live and configured:
             try:
                 line += f" live ok: {driver.check_live(Deadline.after(LIVE_CHECK_SECONDS))}"

@@ -163,8 +163,10 @@ def free_port() -> int:
 class GunicornServer:
     """A real ``gunicorn -c gunicorn.conf.py`` (gevent workers) on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2):
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2,
+                 port: int | None = None):
+        # A caller may pick the port first (free_port()) to put the server's own URL into env.
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         full_env = {

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 from sqlalchemy import select
 
 from photoslot.extensions import db
@@ -15,6 +15,9 @@ from photoslot.models import JobHistory, MediaObject
 from photoslot.services.audit import SYSTEM_ACTOR
 from photoslot.services.settings import set_ingest_password
 from photoslot.services.slots import update_slot
+from photoslot.services.templates import bind_template as bind_slot_template
+from photoslot.services.templates import register_template
+from tests.contract import assert_contract, assert_error
 
 INGEST_PASSWORD = "the-ingest-password"
 BOUNDARY = "------------------------0903a1b2c3d4e5f6"
@@ -86,6 +89,26 @@ def configure_slot(app: Flask, slot_id: str = "slot-003", operation: str = "gray
                               "params": params or {}, "enabled": enabled}, actor=SYSTEM_ACTOR)
 
 
+def bind_template(app: Flask, slot_id: str, image: bytes) -> dict[str, Any]:
+    """Register ``image`` as a template and bind it to the slot; the template's description."""
+    with app.app_context():
+        template = register_template(io.BytesIO(image))
+        bind_slot_template(slot_id, template["id"])
+    return template
+
+
+def close_pixels(a: bytes, b: bytes, tolerance: float = 12.0) -> bool:
+    """True when two images of one size look alike (e.g. a PNG and its JPEG re-encoding): their
+    8×8-pixel block averages differ by at most ``tolerance`` per channel on average."""
+    with Image.open(io.BytesIO(a)) as first, Image.open(io.BytesIO(b)) as second:
+        if first.size != second.size:
+            return False
+        small = (max(1, first.width // 8), max(1, first.height // 8))
+        diff = ImageChops.difference(first.convert("RGB").resize(small, Image.BOX),
+                                     second.convert("RGB").resize(small, Image.BOX))
+    return max(ImageStat.Stat(diff).mean) <= tolerance
+
+
 def jobs(app: Flask) -> list[JobHistory]:
     with app.app_context():
         rows = list(db.session.scalars(select(JobHistory).order_by(JobHistory.started_at)))
@@ -118,8 +141,24 @@ def assert_consistent(app: Flask, root: Path) -> None:
     thumbnails = media_rows(app, "thumbnail")
     done = {job.id for job in all_jobs if job.status == "done"}
     assert {m.job_id for m in results} == done
-    assert sorted(t.parent_id for t in thumbnails) == sorted(m.id for m in results)
-    assert files_under(root) == sorted(m.path for m in results + thumbnails)
+    result_ids = {m.id for m in results}
+    result_thumbs = [t.parent_id for t in thumbnails if t.parent_id in result_ids]
+    assert sorted(result_thumbs) == sorted(result_ids)
+    every_row = results + thumbnails + media_rows(app, "template")
+    assert files_under(root) == sorted(m.path for m in every_row)  # no orphan file, no lost file
+
+
+def assert_failed_job(app: Flask, response: Any, status: int, code: str,
+                      job_status: str) -> JobHistory:
+    """A 502/504 after the job was accepted: the envelope, its job id, the final job row."""
+    error = assert_error(response, status, code)
+    assert_contract(response)
+    [job] = jobs(app)
+    assert response.headers["X-Job-Id"] == job.id == error["details"]["job_id"]
+    assert "X-Result-Url" not in response.headers
+    assert (job.status, job.error_code) == (job_status, code)
+    assert job.finished_at is not None and job.total_ms is not None
+    return job
 
 
 def booth_capture(photo: bytes) -> tuple[bytes, bytes]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from photoslot.extensions import db
@@ -70,3 +71,46 @@ def test_list_prints_the_15_slots(runner):
     assert len(lines) == 15
     assert lines[0].startswith("slot-001  disabled  local/grayscale")
     assert lines[1].startswith("slot-002  enabled   local/grayscale")
+
+
+def configure(runner, *args: str):
+    return runner.invoke(args=["slots", "configure", "slot-005", *args])
+
+
+def test_provider_params_are_checked_against_the_driver_schema(runner):
+    no_prompt = configure(runner, "--provider", "gemini", "--operation", "edit",
+                          "--params", '{"model": "gemini-2.5-flash-image"}')
+    assert no_prompt.exit_code != 0
+    assert "params: 'prompt' is a required property" in no_prompt.output
+    too_strong = configure(runner, "--provider", "turbotext", "--operation",
+                           "generate_image2image", "--params",
+                           '{"content": "hero", "strength": 90, "face": 1}')
+    assert too_strong.exit_code != 0
+    assert "params.strength: 90 is greater than the maximum of 80" in too_strong.output
+    assert "'face' was unexpected" in too_strong.output
+    saved = configure(runner, "--provider", "turbotext", "--operation", "generate_image2image",
+                      "--params", '{"content": "hero", "strength": 80, "seed": 7}')
+    assert saved.exit_code == 0, saved.output
+    assert "slot-005 disabled: turbotext/generate_image2image" in saved.output
+
+
+@pytest.mark.parametrize("provider, operation, params, variable", [
+    ("gemini", "edit", '{"prompt": "comic"}', "GEMINI_API_KEY"),
+    ("turbotext", "deepfake_photo", '{"face_restore": true}', "TURBOTEXT_API_KEY"),
+])
+def test_enabling_a_provider_without_its_api_key_is_refused_naming_the_variable(
+        app, runner, provider, operation, params, variable):
+    result = configure(runner, "--provider", provider, "--operation", operation,
+                       "--params", params, "--enable")
+    assert result.exit_code != 0
+    assert f"enabled: provider '{provider}' is not configured: set {variable}" in result.output
+    assert _slot(app, "slot-005").provider == "local"  # nothing saved
+
+
+def test_with_the_key_a_provider_slot_enables_once_its_template_is_bound(make_app):
+    runner = make_app(GEMINI_API_KEY="k", TURBOTEXT_API_KEY="k").test_cli_runner()
+    assert configure(runner, "--provider", "gemini", "--operation", "edit", "--params",
+                     '{"prompt": "comic"}', "--enable").exit_code == 0
+    mix = configure(runner, "--provider", "turbotext", "--operation", "mix_images",
+                    "--params", "{}", "--enable")
+    assert mix.exit_code != 0 and "'mix_images' needs a template image first" in mix.output

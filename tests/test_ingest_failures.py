@@ -15,9 +15,9 @@ from photoslot.providers.base import (
     ProviderRequest,
     ProviderResult,
 )
-from tests.contract import assert_contract, assert_error
 from tests.ingest_support import (
     assert_consistent,
+    assert_failed_job,
     booth_parts,
     configure_slot,
     content_type,
@@ -72,24 +72,13 @@ def short_app(make_app):
     return app
 
 
-def failed_job(app, response, status: int, code: str, job_status: str):
-    error = assert_error(response, status, code)
-    assert_contract(response)
-    [job] = jobs(app)
-    assert response.headers["X-Job-Id"] == job.id == error["details"]["job_id"]
-    assert "X-Result-Url" not in response.headers
-    assert (job.status, job.error_code) == (job_status, code)
-    assert job.finished_at is not None and job.total_ms is not None
-    return job
-
-
 def test_slow_provider_gives_504_within_t_sync_and_a_timeout_row(short_app, media_root):
     configure_slot(short_app, params={"delay_ms": 5000})
     started = time.monotonic()
     response = post(short_app.test_client())
     elapsed = time.monotonic() - started
 
-    job = failed_job(short_app, response, 504, "provider_timeout", "timeout")
+    job = assert_failed_job(short_app, response, 504, "provider_timeout", "timeout")
     assert elapsed < 3.0  # T_sync + 1 s
     assert 1900 <= job.total_ms < 3000 and job.provider_ms < 3000
     assert response.headers["Server-Timing"].startswith("provider;dur=")
@@ -101,7 +90,7 @@ def test_provider_error_is_502_with_its_code(short_app, media_root, code):
     configure_slot(short_app, provider="scripted", operation="run",
                    params={"mode": "error", "code": code})
     response = post(short_app.test_client())
-    job = failed_job(short_app, response, 502, code, "error")
+    job = assert_failed_job(short_app, response, 502, code, "error")
     assert job.error_message == "the provider said no"
     assert response.get_json()["error"]["details"]["provider_status"] == 400
     assert_consistent(short_app, media_root)
@@ -110,40 +99,42 @@ def test_provider_error_is_502_with_its_code(short_app, media_root, code):
 def test_provider_timeout_error_from_the_driver_is_504(short_app, media_root):
     configure_slot(short_app, provider="scripted", operation="run",
                    params={"mode": "error", "code": "provider_timeout"})
-    failed_job(short_app, post(short_app.test_client()), 504, "provider_timeout", "timeout")
+    assert_failed_job(short_app, post(short_app.test_client()), 504, "provider_timeout", "timeout")
     assert_consistent(short_app, media_root)
 
 
 def test_a_crashing_driver_still_ends_the_job_with_502(short_app, media_root):
     configure_slot(short_app, provider="scripted", operation="run", params={"mode": "crash"})
-    failed_job(short_app, post(short_app.test_client()), 502, "provider_error", "error")
+    assert_failed_job(short_app, post(short_app.test_client()), 502, "provider_error", "error")
     assert_consistent(short_app, media_root)
 
 
 def test_a_drivers_own_escaped_timeout_is_502_not_a_dropped_connection(short_app, media_root):
     configure_slot(short_app, provider="scripted", operation="run",
                    params={"mode": "inner_timeout"})
-    failed_job(short_app, post(short_app.test_client()), 502, "provider_error", "error")
+    assert_failed_job(short_app, post(short_app.test_client()), 502, "provider_error", "error")
     assert_consistent(short_app, media_root)
 
 
 def test_a_non_image_answer_is_502_bad_response(short_app, media_root):
     configure_slot(short_app, provider="scripted", operation="run", params={"mode": "garbage"})
-    failed_job(short_app, post(short_app.test_client()), 502, "provider_bad_response", "error")
+    assert_failed_job(short_app, post(short_app.test_client()), 502, "provider_bad_response",
+                      "error")
     assert_consistent(short_app, media_root)
 
 
 def test_an_answer_after_the_deadline_is_discarded(short_app, media_root):
     configure_slot(short_app, provider="scripted", operation="run",
                    params={"mode": "late", "seconds": 2.3})
-    failed_job(short_app, post(short_app.test_client()), 504, "provider_timeout", "timeout")
+    assert_failed_job(short_app, post(short_app.test_client()), 504, "provider_timeout", "timeout")
     assert_consistent(short_app, media_root)  # nothing the late answer produced is kept
 
 
 def test_a_slot_whose_provider_is_gone_is_502_unavailable(short_app, media_root):
     configure_slot(short_app, provider="scripted", operation="run", params={"mode": "garbage"})
     del short_app.extensions["photoslot.providers"]["scripted"]
-    failed_job(short_app, post(short_app.test_client()), 502, "provider_unavailable", "error")
+    assert_failed_job(short_app, post(short_app.test_client()), 502, "provider_unavailable",
+                      "error")
     assert_consistent(short_app, media_root)
 
 

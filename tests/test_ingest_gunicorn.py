@@ -29,6 +29,7 @@ from tests.ingest_support import (
     read_response,
     set_password,
 )
+from tests.workers import spread_requests
 
 
 def connect(server) -> socket.socket:
@@ -191,3 +192,35 @@ def test_slow_provider_under_gunicorn_is_504_with_a_timeout_row(app, gunicorn_se
         job = db.session.get(JobHistory, error["details"]["job_id"])
         assert (job.status, job.error_code) == ("timeout", "provider_timeout")
     assert_consistent(app, media_root)
+
+
+def test_a_rotated_ingest_password_holds_at_once_on_both_workers(app, gunicorn_server,
+                                                                 auth_headers):
+    set_password(app)
+    configure_slot(app)
+    server = gunicorn_server(workers=2)
+    photo = photo_bytes()
+
+    def ingest_with(password):
+        def send(headers):
+            return requests.post(f"{server.base_url}/api/ingest/slot-003",
+                                 data=multipart(booth_parts(photo, password)),
+                                 headers={**headers, "Content-Type": content_type()}, timeout=30)
+        return send
+
+    def answered_by_both_workers(password: str, status: int) -> requests.Response:
+        answered = spread_requests(server, ingest_with(password), at_least=10)
+        assert len({pid for _, pid in answered}) == 2, "both workers must have answered"
+        assert [r.status_code for r, _ in answered] == [status] * len(answered)
+        return answered[-1][0]
+
+    # Each worker verifies (and caches) the first password before the rotation.
+    answered_by_both_workers(INGEST_PASSWORD, 200)
+    rotated = requests.put(f"{server.base_url}/api/settings", headers=auth_headers(),
+                           json={"ingest_password": "rotated-ingest-password"}, timeout=10)
+    assert rotated.status_code == 200, rotated.text
+
+    answered_by_both_workers("rotated-ingest-password", 200)
+    refused = answered_by_both_workers(INGEST_PASSWORD, 401)
+    assert_error(refused, 401, "invalid_ingest_password")
+    assert_contract(refused)

@@ -99,6 +99,8 @@ class Provider(ABC):
     operations: ClassVar[dict[str, dict[str, Any]]]
     #: operations that need at least one template image bound to the slot
     needs_template: ClassVar[frozenset[str]] = frozenset()
+    #: what an operator must do when ``is_configured()`` is False (shown by slots and the CLI)
+    setup_hint: ClassVar[str] = ""
 
     def __init__(self, config: Config):
         self.config = config

@@ -62,6 +62,7 @@ class GeminiProvider(Provider):
     name = "gemini"
     operations = {"edit": PARAMS_SCHEMA, "compose": PARAMS_SCHEMA}
     needs_template = frozenset({"compose"})
+    setup_hint = "set GEMINI_API_KEY"
 
     def __init__(self, config: Config):
         super().__init__(config)

@@ -65,6 +65,7 @@ class TurbotextProvider(Provider):
     name = "turbotext"
     operations = OPERATIONS
     needs_template = frozenset({"mix_images", "deepfake_photo"})
+    setup_hint = "set TURBOTEXT_API_KEY"
     #: pause between ``get_result`` polls; tests shorten it
     poll_interval_s: ClassVar[float] = 1.0
     max_answer_bytes: ClassVar[int] = 1024 * 1024

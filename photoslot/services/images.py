@@ -47,3 +47,23 @@ def require_image(data: bytes) -> tuple[str, int, int]:
     except (OSError, SyntaxError, ValueError) as exc:
         raise ApiError(422, "invalid_image", "the image cannot be decoded",
                        {"reason": str(exc)[:200]}) from None
+
+
+def booth_format(upload_mime: str) -> str:
+    """The format the booth gets back: PNG for a PNG upload (it may carry transparency), else
+    JPEG — DSLR Remote Pro saves the answer in place of the file it sent."""
+    return "image/png" if upload_mime == "image/png" else "image/jpeg"
+
+
+def convert(data: bytes, mime: str) -> bytes:
+    """Re-encode a decodable image as ``mime`` (JPEG: transparency flattened onto white)."""
+    with Image.open(io.BytesIO(data)) as image:
+        out = io.BytesIO()
+        if mime == "image/png":
+            image.save(out, "PNG")
+        else:
+            rgba = image.convert("RGBA")
+            flat = Image.new("RGB", rgba.size, "white")
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            flat.save(out, "JPEG", quality=92)
+    return out.getvalue()

@@ -156,19 +156,23 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
         raise _fail(job, ProviderError("provider_bad_response",
                                        f"the provider's image is unusable: {exc.message}"),
                     provider_ms) from None
+    image = result.image
+    if mime != (wanted := images.booth_format(job.photo.mime)):
+        # Gemini and Turbotext answer PNG whatever they get; the booth expects what it sent.
+        image, mime = images.convert(image, wanted), wanted
     config = current_config()
     path = media_store.relative_path("result", job.id, mime)
-    media_store.write_bytes(path, result.image)
+    media_store.write_bytes(path, image)
     now = clock.now()
     expires_at = now + timedelta(hours=config.result_ttl_h)
     written = [path]
     try:
         media = MediaObject(
-            id=new_uuid(), kind="result", path=path, mime=mime, size=len(result.image),
+            id=new_uuid(), kind="result", path=path, mime=mime, size=len(image),
             width=width, height=height, created_at=now, expires_at=expires_at,
             slot_id=job.slot.id, job_id=job.id)
         db.session.add(media)
-        written += _thumbnail(job, media, result.image)
+        written += _thumbnail(job, media, image)
         total_ms = _ms_since(job.arrived_mono)
         _finish(job, status="done", finished_at=now, provider_ms=provider_ms,
                 total_ms=total_ms)
@@ -176,7 +180,7 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
         for written_path in written:
             media_store.delete_file(written_path)
         raise
-    return JobResult(job.id, job.slot.id, result.image, mime, result_url(job.id), expires_at,
+    return JobResult(job.id, job.slot.id, image, mime, result_url(job.id), expires_at,
                      provider_ms, total_ms)
 
 

@@ -147,7 +147,8 @@ def validate_config(
         errors.setdefault(path, error.message)
     if config.get("enabled") is True:
         if not provider.is_configured():
-            errors["enabled"] = f"provider {provider.name!r} is not configured (missing API key)"
+            errors["enabled"] = (f"provider {provider.name!r} is not configured: "
+                                 f"{provider.setup_hint or 'see flask providers check'}")
         elif config["operation"] in provider.needs_template and not has_templates:
             errors["enabled"] = f"operation {config['operation']!r} needs a template image first"
     return errors

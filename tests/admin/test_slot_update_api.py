@@ -155,7 +155,7 @@ def test_a_provider_without_api_key_can_be_configured_but_not_enabled(client, wr
     gemini = {"provider": "gemini", "operation": "edit", "params": {"prompt": "Make it pop"}}
     refused = assert_error(put(client, writer, {**gemini, "enabled": True, "version": 1}), 422)
     assert refused["details"]["fields"] == {
-        "enabled": "provider 'gemini' is not configured (missing API key)"}
+        "enabled": "provider 'gemini' is not configured: set GEMINI_API_KEY"}
     assert put(client, writer, {**gemini, "version": 1}).get_json()["enabled"] is False
 
 

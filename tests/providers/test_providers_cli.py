@@ -23,8 +23,8 @@ def test_check_without_keys_reports_unconfigured_and_calls_nothing(app, runner):
     result = runner.invoke(args=["providers", "check", "--live"])
     assert result.exit_code == 0, result.output
     lines = lines_by_provider(result.output)
-    assert "not configured" in lines["gemini"]
-    assert "not configured" in lines["turbotext"]
+    assert "not configured  (set GEMINI_API_KEY)" in lines["gemini"]
+    assert "not configured  (set TURBOTEXT_API_KEY)" in lines["turbotext"]
 
 
 def test_live_check_calls_each_configured_provider_once(make_app, gemini_fake, turbotext_fake):

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from photoslot.errors import ApiError
-from photoslot.services.images import require_image, sniff_mime
+from photoslot.services.images import booth_format, convert, require_image, sniff_mime
 
 
 def encode(fmt: str, size: tuple[int, int] = (8, 6)) -> bytes:
@@ -42,3 +42,19 @@ def test_decompression_bomb_is_422(monkeypatch):
     with pytest.raises(ApiError) as err:
         require_image(encode("PNG", (10, 10)))
     assert (err.value.status, err.value.code) == (422, "image_too_large")
+
+
+@pytest.mark.parametrize(("upload", "answer"), [("image/jpeg", "image/jpeg"),
+                                                ("image/png", "image/png"),
+                                                ("image/webp", "image/jpeg")])
+def test_the_booth_gets_jpeg_unless_it_sent_png(upload, answer):
+    assert booth_format(upload) == answer
+
+
+def test_transparent_png_becomes_jpeg_on_white():
+    buffer = io.BytesIO()
+    Image.new("RGBA", (8, 6), (255, 0, 0, 0)).save(buffer, "PNG")
+    jpeg = convert(buffer.getvalue(), "image/jpeg")
+    assert require_image(jpeg) == ("image/jpeg", 8, 6)
+    assert Image.open(io.BytesIO(jpeg)).getpixel((4, 3)) >= (250, 250, 250)
+    assert require_image(convert(jpeg, "image/png")) == ("image/png", 8, 6)
