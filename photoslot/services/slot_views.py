@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from photoslot import clock
@@ -16,6 +16,7 @@ from photoslot.log import log_event
 from photoslot.models import JobHistory, MediaObject, Slot, SlotTemplateMedia
 from photoslot.providers import all_providers
 from photoslot.services.links import ingest_url, iso, media_url, result_url, thumbnail_url
+from photoslot.services.media import live_clause
 from photoslot.services.thumbnails import ThumbnailError, ensure_thumbnail, thumbnails_of
 
 log = logging.getLogger(__name__)
@@ -144,12 +145,10 @@ def slot_detail(slot: Slot) -> dict[str, Any]:
 
 def _recent_results(slot_id: str) -> list[tuple[JobHistory, MediaObject]]:
     """The newest done jobs whose result media is still live, newest first."""
-    now = clock.now()
     query = (
         select(JobHistory, MediaObject)
         .join(MediaObject, (MediaObject.job_id == JobHistory.id) & (MediaObject.kind == "result"))
-        .where(JobHistory.slot_id == slot_id, JobHistory.status == "done",
-               or_(MediaObject.expires_at.is_(None), MediaObject.expires_at > now))
+        .where(JobHistory.slot_id == slot_id, JobHistory.status == "done", live_clause(clock.now()))
         .order_by(JobHistory.started_at.desc(), JobHistory.id.desc())
         .limit(RECENT_RESULTS)
     )

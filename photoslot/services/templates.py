@@ -19,6 +19,7 @@ from photoslot.models.base import new_uuid
 from photoslot.providers import all_providers
 from photoslot.services import audit, images, media_store
 from photoslot.services.links import iso, media_url, thumbnail_url
+from photoslot.services.media import ensure_not_expired, expired_at
 from photoslot.services.thumbnails import ensure_thumbnail, thumbnails_of
 
 log = logging.getLogger(__name__)
@@ -145,9 +146,7 @@ def bind_template(slot_id: str, media_id: str) -> Slot:
     if media.kind != "template":
         raise ApiError(422, "not_a_template", "only template media can be bound to a slot",
                        {"media_id": media_id, "kind": media.kind})
-    if media.is_expired():
-        raise ApiError(410, "media_expired", "this media has expired",
-                       {"media_id": media_id, "expired_at": iso(media.expires_at)})
+    ensure_not_expired(media, details={"media_id": media_id})
     before = [link.media_id for link in slot.template_links]
     if media_id in before:
         return slot
@@ -227,8 +226,8 @@ def check_template_ids(media_ids: Any) -> dict[str, str]:
             reason = f"no media {media_id!r}"
         elif media.kind != "template":
             reason = f"media {media_id!r} is a {media.kind}, not a template"
-        elif media.is_expired():
-            reason = f"media {media_id!r} expired at {iso(media.expires_at)}"
+        elif (expiry := expired_at(media)) is not None:
+            reason = f"media {media_id!r} expired at {iso(expiry)}"
         else:
             continue
         errors[f"template_media_ids.{index}"] = reason
