@@ -10,13 +10,13 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from photoslot import clock
-from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
 from photoslot.models import JobHistory, MediaObject, Slot, SlotTemplateMedia
 from photoslot.providers import all_providers
 from photoslot.services.links import ingest_url, iso, media_url, result_url, thumbnail_url
 from photoslot.services.media import live_clause
+from photoslot.services.slots import slot_not_found
 from photoslot.services.thumbnails import ThumbnailError, ensure_thumbnail, thumbnails_of
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def get_slot_detail(slot_id: str) -> dict[str, Any]:
         .options(selectinload(Slot.template_links).selectinload(SlotTemplateMedia.media))
     )
     if slot is None:
-        raise ApiError(404, "slot_not_found", "no such slot", {"slot_id": slot_id})
+        raise slot_not_found(slot_id)
     return slot_detail(slot)
 
 

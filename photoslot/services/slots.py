@@ -12,12 +12,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from photoslot import clock
 from photoslot.errors import ApiError
 from photoslot.extensions import db
-from photoslot.models import SLOT_IDS, Slot
+from photoslot.models import SLOT_IDS, MediaObject, Slot, SlotTemplateMedia
 from photoslot.providers import all_providers
-from photoslot.services import audit, templates
+from photoslot.services import audit
+from photoslot.services.links import iso
+from photoslot.services.media import expired_at
 
 DEFAULT_PROVIDER = "local"
 DEFAULT_OPERATION = "grayscale"
+MAX_TEMPLATES_PER_SLOT = 20
 EDITABLE_FIELDS = frozenset(
     {"name", "enabled", "provider", "operation", "params", "template_media_ids"})
 
@@ -53,9 +56,13 @@ def get_slot(slot_id: str, for_update: bool = False) -> Slot:
     lock = {"key_share": True} if for_update else None
     slot = db.session.get(Slot, slot_id, with_for_update=lock, populate_existing=for_update)
     if slot is None:
-        raise ApiError(404, "slot_not_found", f"there is no slot {slot_id!r}",
-                       {"slot_id": slot_id})
+        raise slot_not_found(slot_id)
     return slot
+
+
+def slot_not_found(slot_id: str) -> ApiError:
+    """The one 404 for an unknown slot id (admin API, CLI, ingest)."""
+    return ApiError(404, "slot_not_found", f"there is no slot {slot_id!r}", {"slot_id": slot_id})
 
 
 def slot_config(slot: Slot) -> dict[str, Any]:
@@ -93,13 +100,13 @@ def update_slot(
     errors = validate_config(after, unknown=set(changes) - EDITABLE_FIELDS,
                              has_templates=bool(new_templates))
     if "template_media_ids" in changes:
-        errors.update(templates.check_template_ids(new_templates))
+        errors.update(check_template_ids(new_templates))
     if errors:
         raise _invalid(errors)
     for field in EDITABLE_FIELDS & set(changes) - {"template_media_ids"}:
         setattr(slot, field, changes[field])
     if "template_media_ids" in changes:
-        templates.replace_templates(slot, new_templates)
+        replace_templates(slot, new_templates)
     slot.updated_at = clock.now()
     slot.updated_by = actor
     editable = sorted(EDITABLE_FIELDS)
@@ -152,6 +159,42 @@ def validate_config(
         elif config["operation"] in provider.needs_template and not has_templates:
             errors["enabled"] = f"operation {config['operation']!r} needs a template image first"
     return errors
+
+
+def check_template_ids(media_ids: Any) -> dict[str, str]:
+    """{JSON path: reason} for every entry of a slot's new template list that cannot be bound."""
+    if not isinstance(media_ids, list) or not all(isinstance(i, str) for i in media_ids):
+        return {"template_media_ids": "must be a list of template media ids"}
+    if len(media_ids) > MAX_TEMPLATES_PER_SLOT:
+        return {"template_media_ids": f"at most {MAX_TEMPLATES_PER_SLOT} templates per slot"}
+    found = {media.id: media for media in db.session.scalars(
+        select(MediaObject).where(MediaObject.id.in_(media_ids)))} if media_ids else {}
+    errors: dict[str, str] = {}
+    for index, media_id in enumerate(media_ids):
+        media = found.get(media_id)
+        if media_id in media_ids[:index]:
+            reason = "listed more than once"
+        elif media is None:
+            reason = f"no media {media_id!r}"
+        elif media.kind != "template":
+            reason = f"media {media_id!r} is a {media.kind}, not a template"
+        elif (expiry := expired_at(media)) is not None:
+            reason = f"media {media_id!r} expired at {iso(expiry)}"
+        else:
+            continue
+        errors[f"template_media_ids.{index}"] = reason
+    return errors
+
+
+def replace_templates(slot: Slot, media_ids: list[str]) -> None:
+    """Make ``media_ids`` (checked) the slot's templates in this order; the caller commits."""
+    existing = {link.media_id: link for link in slot.template_links}
+    links = []
+    for position, media_id in enumerate(media_ids):
+        link = existing.get(media_id) or SlotTemplateMedia(media_id=media_id)
+        link.position = position
+        links.append(link)
+    slot.template_links = links
 
 
 def _invalid(errors: dict[str, str]) -> ApiError:

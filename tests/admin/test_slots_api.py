@@ -96,6 +96,19 @@ def test_unknown_slot_is_404(client, auth_headers):
     assert error["details"] == {"slot_id": "slot-999"}
 
 
+def test_every_admin_endpoint_reports_an_unknown_slot_the_same_way(client, auth_headers):
+    headers = auth_headers()
+    responses = [
+        client.get("/api/slots/slot-999", headers=headers),
+        client.put("/api/slots/slot-999", json={"name": "x", "version": 1}, headers=headers),
+        client.post("/api/slots/slot-999/template-media/any", headers=headers),
+        client.delete("/api/slots/slot-999/template-media/any", headers=headers),
+    ]
+    errors = [assert_error(response, 404, "slot_not_found") for response in responses]
+    assert all(error == errors[0] for error in errors), errors
+    assert errors[0]["message"] == "there is no slot 'slot-999'"
+
+
 def test_slot_detail_needs_a_token(client):
     assert_error(client.get("/api/slots/slot-001"), 401)
 
