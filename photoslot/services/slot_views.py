@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import Any
 
@@ -11,15 +10,12 @@ from sqlalchemy.orm import selectinload
 
 from photoslot import clock
 from photoslot.extensions import db
-from photoslot.log import log_event
 from photoslot.models import JobHistory, MediaObject, Slot, SlotTemplateMedia
 from photoslot.providers import all_providers
 from photoslot.services.links import ingest_url, iso, media_url, result_url, thumbnail_url
 from photoslot.services.media import live_clause
 from photoslot.services.slots import slot_not_found
-from photoslot.services.thumbnails import ThumbnailError, ensure_thumbnail, thumbnails_of
-
-log = logging.getLogger(__name__)
+from photoslot.services.thumbnails import thumbnails_of
 
 RECENT_RESULTS = 10
 STATS_WINDOW = timedelta(hours=24)
@@ -113,7 +109,6 @@ def slot_detail(slot: Slot) -> dict[str, Any]:
     results = _recent_results(slot.id)
     thumbs = thumbnails_of([link.media_id for link in slot.template_links]
                            + [media.id for _, media in results])
-    _make_missing_thumbnails([media for _, media in results], thumbs)
     return {
         **_summary(slot),
         "params": slot.params,
@@ -153,21 +148,6 @@ def _recent_results(slot_id: str) -> list[tuple[JobHistory, MediaObject]]:
         .limit(RECENT_RESULTS)
     )
     return [(job, media) for job, media in db.session.execute(query)]
-
-
-def _make_missing_thumbnails(results: list[MediaObject], thumbs: dict[str, MediaObject]) -> None:
-    """Thumbnails are made once: the first view of a new result makes its thumbnail."""
-    made = False
-    for media in results:
-        if media.id in thumbs:
-            continue
-        try:
-            thumbs[media.id] = ensure_thumbnail(media)
-            made = True
-        except ThumbnailError as exc:
-            log_event(log, "thumbnail_failed", logging.WARNING, media_id=media.id, reason=str(exc))
-    if made:
-        db.session.commit()
 
 
 def _thumb_link(thumbs: dict[str, MediaObject], media_id: str) -> str | None:
