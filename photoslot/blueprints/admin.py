@@ -149,18 +149,7 @@ def delete_template(media_id: str) -> ResponseReturnValue:
 def maintenance_cleanup() -> ResponseReturnValue:
     """Run the media cleanup now (the service behind ``flask cleanup-media``); audited."""
     body = request.get_json(silent=True)
-    body = {} if body is None else body
-    dry_run = body.get("dry_run", False) if isinstance(body, dict) else None
-    if not isinstance(dry_run, bool):
-        raise ApiError(422, "validation_error", "body must be {\"dry_run\": true|false} or empty")
-    try:
-        outcome = cleanup.run_cleanup(dry_run=dry_run, actor=audit.current_actor(), audited=True)
-    except cleanup.CleanupFailed as exc:
-        raise ApiError(500, "cleanup_failed", str(exc), {"run_id": exc.run_id}) from exc
-    if outcome.status == "busy":
-        raise ApiError(409, "cleanup_running", "another cleanup is running; try again later",
-                       {"run_id": outcome.run_id})
-    return jsonify(outcome.as_dict())
+    return jsonify(cleanup.run_cleanup_now(body, audit.current_actor()))
 
 
 @bp.get("/maintenance/storage")
