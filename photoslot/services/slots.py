@@ -89,7 +89,8 @@ def update_slot(
 
     Raises ApiError 404 (unknown slot), 409 (``expected_version`` is stale, or a concurrent update
     won) or 422 with ``details.fields`` = {JSON path: reason} for every bad field. Commits the
-    change with an audit record (before/after diff) by ``actor``; the version is bumped.
+    change with an audit record (before/after diff) by ``actor``; the version is bumped. A request
+    that changes nothing writes nothing: same version, no audit record.
     """
     slot = get_slot(slot_id, for_update=True)
     if expected_version is not None and expected_version != slot.version:
@@ -103,16 +104,18 @@ def update_slot(
         errors.update(check_template_ids(new_templates))
     if errors:
         raise _invalid(errors)
+    editable = sorted(EDITABLE_FIELDS)
+    changed = audit.diff({k: before[k] for k in editable}, {k: after[k] for k in editable})
+    if not changed:
+        db.session.rollback()  # nothing to write: same version, no audit row; frees the row lock
+        return slot
     for field in EDITABLE_FIELDS & set(changes) - {"template_media_ids"}:
         setattr(slot, field, changes[field])
     if "template_media_ids" in changes:
         replace_templates(slot, new_templates)
     slot.updated_at = clock.now()
     slot.updated_by = actor
-    editable = sorted(EDITABLE_FIELDS)
-    audit.record("slot.update", "slot", slot_id,
-                 audit.diff({k: before[k] for k in editable}, {k: after[k] for k in editable}),
-                 actor=actor)
+    audit.record("slot.update", "slot", slot_id, changed, actor=actor)
     try:
         db.session.commit()
     except StaleDataError:
