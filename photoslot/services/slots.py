@@ -94,7 +94,7 @@ def update_slot(
     """
     slot = get_slot(slot_id, for_update=True)
     if expected_version is not None and expected_version != slot.version:
-        raise _conflict(slot)
+        raise version_conflict(slot)
     before = slot_config(slot)
     after = {**before, **changes}
     new_templates = changes.get("template_media_ids", before["template_media_ids"])
@@ -120,7 +120,7 @@ def update_slot(
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise _conflict(get_slot(slot_id)) from None
+        raise version_conflict(get_slot(slot_id)) from None
     except IntegrityError:
         # A template was deleted between the check and the commit (its foreign key refused it).
         db.session.rollback()
@@ -205,6 +205,7 @@ def _invalid(errors: dict[str, str]) -> ApiError:
                     {"fields": errors})
 
 
-def _conflict(slot: Slot) -> ApiError:
+def version_conflict(slot: Slot) -> ApiError:
+    """The one 409 for a stale or lost slot change: the current version and configuration."""
     return ApiError(409, "version_conflict", "the slot was changed by someone else; reload it",
                     {"current_version": slot.version, "current": slot_config(slot)})

@@ -20,7 +20,7 @@ from photoslot.providers import all_providers
 from photoslot.services import audit, images, media_store
 from photoslot.services.links import iso, media_url, thumbnail_url
 from photoslot.services.media import ensure_not_expired
-from photoslot.services.slots import get_slot
+from photoslot.services.slots import get_slot, version_conflict
 from photoslot.services.thumbnails import ensure_thumbnail, thumbnails_of
 
 log = logging.getLogger(__name__)
@@ -192,10 +192,7 @@ def _save_links(slot: Slot, action: str, before: list[str]) -> Slot:
                        {"slot_id": slot_id, "media_ids": after}) from None
     except StaleDataError:
         db.session.rollback()
-        current = db.session.get(Slot, slot_id)
-        raise ApiError(409, "version_conflict", "the slot was changed concurrently; retry",
-                       {"slot_id": slot_id, "current_version": current.version if current else None}
-                       ) from None
+        raise version_conflict(get_slot(slot_id)) from None
     log_event(log, "slot_templates_changed", slot_id=slot_id, action=action,
               version=slot.version, template_media_ids=after)
     return slot
