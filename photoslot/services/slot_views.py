@@ -14,7 +14,7 @@ from photoslot.models import JobHistory, MediaObject, Slot, SlotTemplateMedia
 from photoslot.providers import all_providers
 from photoslot.services.links import ingest_url, iso, media_url, result_url, thumbnail_url
 from photoslot.services.media import live_clause
-from photoslot.services.slots import slot_not_found
+from photoslot.services.slots import slot_header, slot_not_found
 from photoslot.services.thumbnails import thumbnails_of
 
 RECENT_RESULTS = 10
@@ -80,17 +80,7 @@ def _stats_24h() -> dict[str, tuple[int, int]]:
 
 
 def _summary(slot: Slot) -> dict[str, Any]:
-    return {
-        "id": slot.id,
-        "name": slot.name,
-        "enabled": slot.enabled,
-        "provider": slot.provider,
-        "operation": slot.operation,
-        "version": slot.version,
-        "updated_at": iso(slot.updated_at),
-        "updated_by": slot.updated_by,
-        "ingest_url": ingest_url(slot.id),
-    }
+    return {**slot_header(slot), "ingest_url": ingest_url(slot.id)}
 
 
 def get_slot_detail(slot_id: str) -> dict[str, Any]:

@@ -65,19 +65,27 @@ def slot_not_found(slot_id: str) -> ApiError:
     return ApiError(404, "slot_not_found", f"there is no slot {slot_id!r}", {"slot_id": slot_id})
 
 
-def slot_config(slot: Slot) -> dict[str, Any]:
-    """The editable configuration plus version and who changed it last (for diffs and APIs)."""
+def slot_header(slot: Slot) -> dict[str, Any]:
+    """What every view of a slot shows: id, name, state, provider/operation, version, last change
+    (only columns of the slot row, so listing all slots loads nothing else)."""
     return {
         "id": slot.id,
         "name": slot.name,
         "enabled": slot.enabled,
         "provider": slot.provider,
         "operation": slot.operation,
+        "version": slot.version,
+        "updated_at": iso(slot.updated_at),
+        "updated_by": slot.updated_by,
+    }
+
+
+def slot_config(slot: Slot) -> dict[str, Any]:
+    """The editable configuration plus version and who changed it last (for diffs and APIs)."""
+    return {
+        **slot_header(slot),
         "params": dict(slot.params or {}),
         "template_media_ids": [link.media_id for link in slot.template_links],
-        "version": slot.version,
-        "updated_at": slot.updated_at.isoformat(),
-        "updated_by": slot.updated_by,
     }
 
 

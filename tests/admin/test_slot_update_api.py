@@ -23,11 +23,6 @@ def app(make_app):
     return make_app(GEMINI_API_KEY="", TURBOTEXT_API_KEY="")
 
 
-@pytest.fixture
-def writer(auth_headers) -> dict[str, str]:
-    return auth_headers(permissions={"slots:write"})
-
-
 def put(client, headers, body, url=URL, **extra_headers):
     return client.put(url, json=body, headers={**headers, **extra_headers})
 
