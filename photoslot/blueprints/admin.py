@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from photoslot import clock
 from photoslot.auth import require_permission
+from photoslot.blueprints import json_object
 from photoslot.blueprints.ingest_response import run_ingest
 from photoslot.errors import ApiError
 from photoslot.services import audit, cleanup, media, slot_views, slots, templates
@@ -43,7 +44,7 @@ def get_slot(slot_id: str) -> ResponseReturnValue:
 @require_permission("slots:write")
 def update_slot(slot_id: str) -> ResponseReturnValue:
     """Change the fields given (absent ones stay); needs the version read (body or If-Match)."""
-    body = _json_object()
+    body = json_object()
     changes = {field: value for field, value in body.items() if field != "version"}
     expected = _expected_version(body)
     slot = slots.update_slot(slot_id, changes, audit.current_actor(), expected)
@@ -106,13 +107,6 @@ def _expected_version(body: dict[str, Any]) -> int | None:
         raise ApiError(422, "validation_error", "the version is missing or malformed",
                        {"fields": errors})
     return from_body if from_body is not None else from_header
-
-
-def _json_object() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(422, "validation_error", "the body must be a JSON object")
-    return body
 
 
 @bp.post("/template-media/register")
