@@ -14,24 +14,12 @@ from photoslot.services import audit, auth, settings
 
 bp = Blueprint("settings", __name__)
 
-MAX_USERNAME = 64
-MAX_PASSWORD = 1024
-
 
 @bp.post("/login")
 @login_limits
 def login() -> ResponseReturnValue:
     """Exchange admin credentials for a 24 h JWT (body and HttpOnly cookie + CSRF cookie)."""
-    body = json_object()
-    fields = {
-        name: f"must be a non-empty string of at most {limit} characters"
-        for name, limit in (("username", MAX_USERNAME), ("password", MAX_PASSWORD))
-        if not isinstance(body.get(name), str) or not 0 < len(body[name]) <= limit
-    }
-    if fields:
-        raise ApiError(422, "validation_error", "username and password are required",
-                       {"fields": fields})
-    result = auth.login(body["username"], body["password"])
+    result = auth.login_request(json_object())
     response = jsonify(
         access_token=result.access_token,
         token_type="Bearer",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask_jwt_extended import create_access_token
 
@@ -18,6 +19,8 @@ from photoslot.services import audit
 
 log = logging.getLogger(__name__)
 
+MAX_USERNAME = 64
+MAX_PASSWORD = 1024
 #: Actor of audit rows written before anyone is authenticated (failed logins).
 ANONYMOUS_ACTOR = "anonymous"
 _CREDENTIAL_FIELDS = frozenset({"password"})
@@ -45,6 +48,20 @@ def issue_token(name: str, permissions: Iterable[str]) -> str:
         "exp": now + TOKEN_LIFETIME_S,
     }
     return create_access_token(identity=name, additional_claims=claims)
+
+
+def login_request(body: dict[str, Any]) -> LoginResult:
+    """``POST /api/login``: 422 unless ``username`` and ``password`` are non-empty strings within
+    their limits, then ``login``."""
+    fields = {
+        name: f"must be a non-empty string of at most {limit} characters"
+        for name, limit in (("username", MAX_USERNAME), ("password", MAX_PASSWORD))
+        if not isinstance(body.get(name), str) or not 0 < len(body[name]) <= limit
+    }
+    if fields:
+        raise ApiError(422, "validation_error", "username and password are required",
+                       {"fields": fields})
+    return login(body["username"], body["password"])
 
 
 def login(username: str, password: str) -> LoginResult:
