@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from photoslot.config import Config, ConfigError
+from photoslot.config import ACCESS_TOKEN_LIFETIME, Config, ConfigError
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -47,7 +47,7 @@ def configure(app: Flask, config: Config) -> None:
         JWT_SECRET_KEY=config.secret_key,
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],
-        JWT_ACCESS_TOKEN_EXPIRES=timedelta(hours=24),
+        JWT_ACCESS_TOKEN_EXPIRES=ACCESS_TOKEN_LIFETIME,
         # Token lifetime is checked exactly against photoslot.clock by our token_verification_loader
         # (jwt_errors.py). PyJWT checks the same claims against the wall clock, which tests do not
         # move, so its check is only a loose backstop (ADR 0003).

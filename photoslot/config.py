@@ -8,6 +8,7 @@ import secrets
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from limits import parse_many
@@ -19,6 +20,8 @@ ALL_PERMISSIONS = frozenset(
     {"settings:write", "slots:write", "media:write", "stats:read", "maintenance:write"}
 )
 ADMIN_NAMES = ("serg", "igor")
+#: Lifetime of an admin access token: fixed at 24 h by the spec, not configurable.
+ACCESS_TOKEN_LIFETIME = timedelta(hours=24)
 DEFAULT_TURBOTEXT_URL = "https://www.turbotext.ru"
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
 # An entry starts where a comma is followed by "name:"; argon2 hashes contain commas but no colons.

@@ -271,7 +271,7 @@ def test_the_ingest_makes_the_results_thumbnail_so_slot_views_do_no_image_work(
     assert [t.id for t in media_rows(ready, "thumbnail")] == [thumb.id]
 
 
-def test_near_the_deadline_the_thumbnail_is_left_to_the_first_slot_view(
+def test_near_the_deadline_the_result_goes_without_a_thumbnail(
         ready, client, auth_headers, monkeypatch):
     from photoslot.services import jobs as jobs_service
 
@@ -279,5 +279,5 @@ def test_near_the_deadline_the_thumbnail_is_left_to_the_first_slot_view(
     assert post(client, multipart(booth_parts(photo_bytes()))).status_code == 200
     assert media_rows(ready, "thumbnail") == []
     detail = client.get("/api/slots/slot-003", headers=auth_headers()).get_json()
-    assert detail["recent_results"][0]["thumbnail_url"] is not None
-    assert len(media_rows(ready, "thumbnail")) == 1
+    assert detail["recent_results"][0]["thumbnail_url"] is None  # the UI shows the full image
+    assert media_rows(ready, "thumbnail") == []  # a read makes nothing

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from photoslot import clock
 from photoslot.extensions import db
-from photoslot.models import AuditLog
+from photoslot.models import AuditLog, CleanupRun
 from photoslot.services.cleanup_lock import cleanup_lock
 from tests.contract import assert_contract, assert_error
 from tests.media_helpers import JPEG, add_media, exists
@@ -85,3 +85,23 @@ def test_storage_report_counts_per_kind_for_any_admin(app, client, auth_headers)
     assert body["total"] == {"objects": 3, "bytes": 3 * len(JPEG)}
     assert 0 < body["disk"]["free_bytes"] <= body["disk"]["total_bytes"]
     assert body["last_cleanup"]["summary"]["dry_run"] is True
+
+
+def test_manual_cleanup_rejects_a_body_that_is_not_an_object(client, auth_headers):
+    response = client.post(CLEANUP, json=[], headers=auth_headers())
+    assert_error(response, 422, "validation_error")
+    assert_contract(response)
+
+
+def test_a_failing_manual_cleanup_answers_500_with_the_recorded_run(
+        app, client, auth_headers, media_root):
+    with app.app_context():  # an expired row whose "file" is a directory: unlink fails
+        (media_root / "results" / "a-directory.jpg").mkdir(parents=True)
+        add_media("result", path="results/a-directory.jpg", write_file=False,
+                  expires_at=clock.now() - timedelta(seconds=1))
+    response = client.post(CLEANUP, headers=auth_headers())
+    error = assert_error(response, 500, "cleanup_failed")
+    assert_contract(response)
+    with app.app_context():
+        run = db.session.get(CleanupRun, error["details"]["run_id"])
+        assert (run.status, run.actor) == ("error", "serg")

@@ -46,9 +46,9 @@ def test_head_gives_type_and_length_without_a_body(app, client):
     assert_contract(response)
 
 
-def test_input_expires_after_t_sync_without_an_explicit_expiry(app, client):
-    with app.app_context():
-        upload = add_media("input")
+def test_input_link_expires_after_t_sync(app, client):
+    with app.app_context():  # as the ingest writes it: expires_at = arrival + T_sync (60 s)
+        upload = add_media("input", expires_at=clock.now() + timedelta(seconds=60))
     clock.advance(timedelta(seconds=59))
     assert client.get(f"/public/media/{upload.token}").status_code == 200
     clock.advance(2 * SECOND)

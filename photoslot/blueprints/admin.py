@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from photoslot import clock
 from photoslot.auth import require_permission
+from photoslot.blueprints import json_object
 from photoslot.blueprints.ingest_response import run_ingest
 from photoslot.errors import ApiError
 from photoslot.services import audit, cleanup, media, slot_views, slots, templates
@@ -43,7 +44,7 @@ def get_slot(slot_id: str) -> ResponseReturnValue:
 @require_permission("slots:write")
 def update_slot(slot_id: str) -> ResponseReturnValue:
     """Change the fields given (absent ones stay); needs the version read (body or If-Match)."""
-    body = _json_object()
+    body = json_object()
     changes = {field: value for field, value in body.items() if field != "version"}
     expected = _expected_version(body)
     slot = slots.update_slot(slot_id, changes, audit.current_actor(), expected)
@@ -108,13 +109,6 @@ def _expected_version(body: dict[str, Any]) -> int | None:
     return from_body if from_body is not None else from_header
 
 
-def _json_object() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(422, "validation_error", "the body must be a JSON object")
-    return body
-
-
 @bp.post("/template-media/register")
 @require_permission("media:write")
 def register_template() -> ResponseReturnValue:
@@ -149,18 +143,7 @@ def delete_template(media_id: str) -> ResponseReturnValue:
 def maintenance_cleanup() -> ResponseReturnValue:
     """Run the media cleanup now (the service behind ``flask cleanup-media``); audited."""
     body = request.get_json(silent=True)
-    body = {} if body is None else body
-    dry_run = body.get("dry_run", False) if isinstance(body, dict) else None
-    if not isinstance(dry_run, bool):
-        raise ApiError(422, "validation_error", "body must be {\"dry_run\": true|false} or empty")
-    try:
-        outcome = cleanup.run_cleanup(dry_run=dry_run, actor=audit.current_actor(), audited=True)
-    except cleanup.CleanupFailed as exc:
-        raise ApiError(500, "cleanup_failed", str(exc), {"run_id": exc.run_id}) from exc
-    if outcome.status == "busy":
-        raise ApiError(409, "cleanup_running", "another cleanup is running; try again later",
-                       {"run_id": outcome.run_id})
-    return jsonify(outcome.as_dict())
+    return jsonify(cleanup.run_cleanup_now(body, audit.current_actor()))
 
 
 @bp.get("/maintenance/storage")

@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_jwt_extended import get_jwt_identity, set_access_cookies
 
 from photoslot.auth import require_permission
+from photoslot.blueprints import json_object
 from photoslot.errors import ApiError
 from photoslot.ratelimits import login_limits
 from photoslot.services import audit, auth, settings
 
 bp = Blueprint("settings", __name__)
 
-MAX_USERNAME = 64
-MAX_PASSWORD = 1024
-
 
 @bp.post("/login")
 @login_limits
 def login() -> ResponseReturnValue:
     """Exchange admin credentials for a 24 h JWT (body and HttpOnly cookie + CSRF cookie)."""
-    body = _json_object()
-    fields = {
-        name: f"must be a non-empty string of at most {limit} characters"
-        for name, limit in (("username", MAX_USERNAME), ("password", MAX_PASSWORD))
-        if not isinstance(body.get(name), str) or not 0 < len(body[name]) <= limit
-    }
-    if fields:
-        raise ApiError(422, "validation_error", "username and password are required",
-                       {"fields": fields})
-    result = auth.login(body["username"], body["password"])
+    result = auth.login_request(json_object())
     response = jsonify(
         access_token=result.access_token,
         token_type="Bearer",
@@ -54,7 +41,7 @@ def get_settings() -> ResponseReturnValue:
 @require_permission("settings:write")
 def put_settings() -> ResponseReturnValue:
     """Rotate the ingest password; effective at once in every worker."""
-    body = _json_object()
+    body = json_object()
     unknown = sorted(set(body) - {"ingest_password"})
     if unknown or "ingest_password" not in body:
         details = {name: "read-only or unknown setting" for name in unknown}
@@ -78,13 +65,6 @@ def get_audit() -> ResponseReturnValue:
         before=_int_arg("before", None, 1, 2**63 - 1),
     )
     return jsonify(items=page.items, next_before=page.next_before)
-
-
-def _json_object() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(422, "validation_error", "the body must be a JSON object")
-    return body
 
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:

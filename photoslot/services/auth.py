@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from flask import current_app
 from flask_jwt_extended import create_access_token
 
 from photoslot import clock
 from photoslot.auth import verify_password
-from photoslot.config import current_config
+from photoslot.config import ACCESS_TOKEN_LIFETIME, current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
@@ -19,9 +19,13 @@ from photoslot.services import audit
 
 log = logging.getLogger(__name__)
 
+MAX_USERNAME = 64
+MAX_PASSWORD = 1024
 #: Actor of audit rows written before anyone is authenticated (failed logins).
 ANONYMOUS_ACTOR = "anonymous"
 _CREDENTIAL_FIELDS = frozenset({"password"})
+#: How long an access token is valid, in seconds (the same constant configures flask-jwt-extended).
+TOKEN_LIFETIME_S = int(ACCESS_TOKEN_LIFETIME.total_seconds())
 
 
 @dataclass(frozen=True)
@@ -33,11 +37,6 @@ class LoginResult:
     permissions: list[str]
 
 
-def token_lifetime_s() -> int:
-    """How long an access token is valid, in seconds (JWT_ACCESS_TOKEN_EXPIRES)."""
-    return int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
-
-
 def issue_token(name: str, permissions: Iterable[str]) -> str:
     """Mint an access token for admin ``name`` whose iat/nbf/exp come from ``clock.now()``."""
     now = int(clock.now().timestamp())
@@ -46,9 +45,23 @@ def issue_token(name: str, permissions: Iterable[str]) -> str:
         "permissions": sorted(permissions),
         "iat": now,
         "nbf": now,
-        "exp": now + token_lifetime_s(),
+        "exp": now + TOKEN_LIFETIME_S,
     }
     return create_access_token(identity=name, additional_claims=claims)
+
+
+def login_request(body: dict[str, Any]) -> LoginResult:
+    """``POST /api/login``: 422 unless ``username`` and ``password`` are non-empty strings within
+    their limits, then ``login``."""
+    fields = {
+        name: f"must be a non-empty string of at most {limit} characters"
+        for name, limit in (("username", MAX_USERNAME), ("password", MAX_PASSWORD))
+        if not isinstance(body.get(name), str) or not 0 < len(body[name]) <= limit
+    }
+    if fields:
+        raise ApiError(422, "validation_error", "username and password are required",
+                       {"fields": fields})
+    return login(body["username"], body["password"])
 
 
 def login(username: str, password: str) -> LoginResult:
@@ -70,6 +83,6 @@ def login(username: str, password: str) -> LoginResult:
     log_event(log, "login", username=account.name)
     return LoginResult(
         access_token=issue_token(account.name, account.permissions),
-        expires_in=token_lifetime_s(),
+        expires_in=TOKEN_LIFETIME_S,
         permissions=sorted(account.permissions),
     )

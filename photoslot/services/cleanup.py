@@ -1,6 +1,7 @@
 """The media cleanup: expired media, orphans both ways, abandoned jobs — one run at a time.
 
-``flask cleanup-media`` (cron) and ``POST /api/maintenance/cleanup`` both call ``run_cleanup``.
+``flask cleanup-media`` (cron) calls ``run_cleanup``; ``POST /api/maintenance/cleanup`` calls
+``run_cleanup_now``, the same run with the API's validation and error mapping.
 Every run, including a busy one, leaves a ``cleanup_run`` row for "last successful cleanup".
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from photoslot import clock
+from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
 from photoslot.models import CleanupRun
@@ -64,6 +66,24 @@ def run_cleanup(
         db.session.rollback()
         log_event(log, "cleanup_failed", logging.ERROR, error=_one_line(exc))
         raise CleanupFailed(_one_line(exc)) from exc
+
+
+def run_cleanup_now(body: object, actor: str) -> dict[str, Any]:
+    """The manual cleanup (``POST /api/maintenance/cleanup``): ``body`` is None/{} or
+    ``{"dry_run": bool}`` (else 422); audited with ``actor``. ApiError 409 while another run holds
+    the lock, 500 when the run fails; otherwise the outcome as a dict."""
+    body = {} if body is None else body
+    dry_run = body.get("dry_run", False) if isinstance(body, dict) else None
+    if not isinstance(dry_run, bool):
+        raise ApiError(422, "validation_error", "body must be {\"dry_run\": true|false} or empty")
+    try:
+        outcome = run_cleanup(dry_run=dry_run, actor=actor, audited=True)
+    except CleanupFailed as exc:
+        raise ApiError(500, "cleanup_failed", str(exc), {"run_id": exc.run_id}) from exc
+    if outcome.status == "busy":
+        raise ApiError(409, "cleanup_running", "another cleanup is running; try again later",
+                       {"run_id": outcome.run_id})
+    return outcome.as_dict()
 
 
 def _run_locked(dry_run: bool, actor: str, audited: bool, batch_size: int) -> CleanupOutcome:

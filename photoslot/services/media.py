@@ -1,21 +1,22 @@
 """Media lifetime rules shared by every reader and the cleanup: when an object stops being served.
 
-One rule, two forms: ``expiry_of`` (Python, for one loaded object) and ``expired_clause`` (SQL, for
-the cleanup and storage queries). Both compare with ``clock.now()``, never the database's clock.
+One rule, two forms: ``expiry_of`` / ``expired_at`` / ``ensure_not_expired`` (Python, for one
+loaded object) and ``expired_clause`` / ``live_clause`` (SQL, for lists, cleanup and storage). An
+object expires at its ``expires_at`` (every writer sets it for inputs and results; templates have
+none) and a thumbnail also with its parent. All compare with ``clock.now()``, never the database's.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, not_, select
 
 from photoslot import clock
-from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
@@ -27,22 +28,9 @@ log = logging.getLogger(__name__)
 MAX_CACHE_SECONDS = 24 * 3600
 
 
-def default_ttl(kind: str) -> timedelta | None:
-    """Lifetime of ``kind`` for rows without ``expires_at``: inputs T_sync, results RESULT_TTL_H."""
-    config = current_config()
-    if kind == "input":
-        return timedelta(seconds=config.t_sync_response_s)
-    if kind == "result":
-        return timedelta(hours=config.result_ttl_h)
-    return None
-
-
 def expiry_of(media: MediaObject) -> datetime | None:
-    """When ``media`` expires (None = never): its own expiry, or its parent's if that is earlier."""
+    """When ``media`` expires (None = never): its ``expires_at``, or its parent's if earlier."""
     expiry = media.expires_at
-    ttl = default_ttl(media.kind)
-    if expiry is None and ttl is not None:
-        expiry = media.created_at + ttl
     if media.parent_id is not None:
         parent = db.session.get(MediaObject, media.parent_id)
         parent_expiry = expiry_of(parent) if parent is not None else None
@@ -51,27 +39,32 @@ def expiry_of(media: MediaObject) -> datetime | None:
     return expiry
 
 
+def expired_at(media: MediaObject, at: datetime | None = None) -> datetime | None:
+    """When ``media`` expired, if it has by ``at`` (default now); None while it is still served."""
+    expiry = expiry_of(media)
+    return expiry if expiry is not None and expiry <= (at or clock.now()) else None
+
+
 def expired_clause(now: datetime) -> ColumnElement[bool]:
     """SQL form of the row's own expiry at ``now`` (thumbnails go with their parent separately)."""
-    fallbacks = [
-        and_(
-            MediaObject.expires_at.is_(None),
-            MediaObject.kind == kind,
-            MediaObject.created_at <= now - ttl,
-        )
-        for kind in ("input", "result")
-        if (ttl := default_ttl(kind)) is not None
-    ]
-    return or_(MediaObject.expires_at <= now, *fallbacks)
+    return and_(MediaObject.expires_at.is_not(None), MediaObject.expires_at <= now)
 
 
-def ensure_not_expired(media: MediaObject, at: datetime | None = None) -> MediaObject:
-    """Return ``media`` if still served at ``at`` (default now), else ApiError 410 + expired_at."""
-    expiry = expiry_of(media)
-    if expiry is not None and expiry <= (at or clock.now()):
+def live_clause(now: datetime) -> ColumnElement[bool]:
+    """SQL form of "still served at ``now``" by the row's own expiry: the negation of the above."""
+    return not_(expired_clause(now))
+
+
+def ensure_not_expired(
+    media: MediaObject, at: datetime | None = None, details: dict[str, Any] | None = None
+) -> MediaObject:
+    """Return ``media`` if still served at ``at`` (default now), else ApiError 410 with
+    ``expired_at`` (plus ``details``, e.g. the media id for admin callers)."""
+    expiry = expired_at(media, at)
+    if expiry is not None:
         raise ApiError(
             410, "media_expired", f"this {media.kind} has expired",
-            {"expired_at": expiry.isoformat()},
+            {**(details or {}), "expired_at": expiry.isoformat()},
         )
     return media
 

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from photoslot import clock
-from photoslot.errors import ApiError
 from photoslot.extensions import db
-from photoslot.log import log_event
 from photoslot.models import JobHistory, MediaObject, Slot, SlotTemplateMedia
 from photoslot.providers import all_providers
 from photoslot.services.links import ingest_url, iso, media_url, result_url, thumbnail_url
-from photoslot.services.thumbnails import ThumbnailError, ensure_thumbnail, thumbnails_of
-
-log = logging.getLogger(__name__)
+from photoslot.services.media import live_clause
+from photoslot.services.slots import slot_header, slot_not_found
+from photoslot.services.thumbnails import thumbnails_of
 
 RECENT_RESULTS = 10
 STATS_WINDOW = timedelta(hours=24)
@@ -83,17 +80,7 @@ def _stats_24h() -> dict[str, tuple[int, int]]:
 
 
 def _summary(slot: Slot) -> dict[str, Any]:
-    return {
-        "id": slot.id,
-        "name": slot.name,
-        "enabled": slot.enabled,
-        "provider": slot.provider,
-        "operation": slot.operation,
-        "version": slot.version,
-        "updated_at": iso(slot.updated_at),
-        "updated_by": slot.updated_by,
-        "ingest_url": ingest_url(slot.id),
-    }
+    return {**slot_header(slot), "ingest_url": ingest_url(slot.id)}
 
 
 def get_slot_detail(slot_id: str) -> dict[str, Any]:
@@ -103,7 +90,7 @@ def get_slot_detail(slot_id: str) -> dict[str, Any]:
         .options(selectinload(Slot.template_links).selectinload(SlotTemplateMedia.media))
     )
     if slot is None:
-        raise ApiError(404, "slot_not_found", "no such slot", {"slot_id": slot_id})
+        raise slot_not_found(slot_id)
     return slot_detail(slot)
 
 
@@ -112,7 +99,6 @@ def slot_detail(slot: Slot) -> dict[str, Any]:
     results = _recent_results(slot.id)
     thumbs = thumbnails_of([link.media_id for link in slot.template_links]
                            + [media.id for _, media in results])
-    _make_missing_thumbnails([media for _, media in results], thumbs)
     return {
         **_summary(slot),
         "params": slot.params,
@@ -144,31 +130,14 @@ def slot_detail(slot: Slot) -> dict[str, Any]:
 
 def _recent_results(slot_id: str) -> list[tuple[JobHistory, MediaObject]]:
     """The newest done jobs whose result media is still live, newest first."""
-    now = clock.now()
     query = (
         select(JobHistory, MediaObject)
         .join(MediaObject, (MediaObject.job_id == JobHistory.id) & (MediaObject.kind == "result"))
-        .where(JobHistory.slot_id == slot_id, JobHistory.status == "done",
-               or_(MediaObject.expires_at.is_(None), MediaObject.expires_at > now))
+        .where(JobHistory.slot_id == slot_id, JobHistory.status == "done", live_clause(clock.now()))
         .order_by(JobHistory.started_at.desc(), JobHistory.id.desc())
         .limit(RECENT_RESULTS)
     )
     return [(job, media) for job, media in db.session.execute(query)]
-
-
-def _make_missing_thumbnails(results: list[MediaObject], thumbs: dict[str, MediaObject]) -> None:
-    """Thumbnails are made once: the first view of a new result makes its thumbnail."""
-    made = False
-    for media in results:
-        if media.id in thumbs:
-            continue
-        try:
-            thumbs[media.id] = ensure_thumbnail(media)
-            made = True
-        except ThumbnailError as exc:
-            log_event(log, "thumbnail_failed", logging.WARNING, media_id=media.id, reason=str(exc))
-    if made:
-        db.session.commit()
 
 
 def _thumb_link(thumbs: dict[str, MediaObject], media_id: str) -> str | None:

@@ -12,12 +12,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from photoslot import clock
 from photoslot.errors import ApiError
 from photoslot.extensions import db
-from photoslot.models import SLOT_IDS, Slot
+from photoslot.models import SLOT_IDS, MediaObject, Slot, SlotTemplateMedia
 from photoslot.providers import all_providers
-from photoslot.services import audit, templates
+from photoslot.services import audit
+from photoslot.services.links import iso
+from photoslot.services.media import expired_at
 
 DEFAULT_PROVIDER = "local"
 DEFAULT_OPERATION = "grayscale"
+MAX_TEMPLATES_PER_SLOT = 20
 EDITABLE_FIELDS = frozenset(
     {"name", "enabled", "provider", "operation", "params", "template_media_ids"})
 
@@ -53,24 +56,36 @@ def get_slot(slot_id: str, for_update: bool = False) -> Slot:
     lock = {"key_share": True} if for_update else None
     slot = db.session.get(Slot, slot_id, with_for_update=lock, populate_existing=for_update)
     if slot is None:
-        raise ApiError(404, "slot_not_found", f"there is no slot {slot_id!r}",
-                       {"slot_id": slot_id})
+        raise slot_not_found(slot_id)
     return slot
 
 
-def slot_config(slot: Slot) -> dict[str, Any]:
-    """The editable configuration plus version and who changed it last (for diffs and APIs)."""
+def slot_not_found(slot_id: str) -> ApiError:
+    """The one 404 for an unknown slot id (admin API, CLI, ingest)."""
+    return ApiError(404, "slot_not_found", f"there is no slot {slot_id!r}", {"slot_id": slot_id})
+
+
+def slot_header(slot: Slot) -> dict[str, Any]:
+    """What every view of a slot shows: id, name, state, provider/operation, version, last change
+    (only columns of the slot row, so listing all slots loads nothing else)."""
     return {
         "id": slot.id,
         "name": slot.name,
         "enabled": slot.enabled,
         "provider": slot.provider,
         "operation": slot.operation,
+        "version": slot.version,
+        "updated_at": iso(slot.updated_at),
+        "updated_by": slot.updated_by,
+    }
+
+
+def slot_config(slot: Slot) -> dict[str, Any]:
+    """The editable configuration plus version and who changed it last (for diffs and APIs)."""
+    return {
+        **slot_header(slot),
         "params": dict(slot.params or {}),
         "template_media_ids": [link.media_id for link in slot.template_links],
-        "version": slot.version,
-        "updated_at": slot.updated_at.isoformat(),
-        "updated_by": slot.updated_by,
     }
 
 
@@ -82,35 +97,38 @@ def update_slot(
 
     Raises ApiError 404 (unknown slot), 409 (``expected_version`` is stale, or a concurrent update
     won) or 422 with ``details.fields`` = {JSON path: reason} for every bad field. Commits the
-    change with an audit record (before/after diff) by ``actor``; the version is bumped.
+    change with an audit record (before/after diff) by ``actor``; the version is bumped. A request
+    that changes nothing writes nothing: same version, no audit record.
     """
     slot = get_slot(slot_id, for_update=True)
     if expected_version is not None and expected_version != slot.version:
-        raise _conflict(slot)
+        raise version_conflict(slot)
     before = slot_config(slot)
     after = {**before, **changes}
     new_templates = changes.get("template_media_ids", before["template_media_ids"])
     errors = validate_config(after, unknown=set(changes) - EDITABLE_FIELDS,
                              has_templates=bool(new_templates))
     if "template_media_ids" in changes:
-        errors.update(templates.check_template_ids(new_templates))
+        errors.update(check_template_ids(new_templates))
     if errors:
         raise _invalid(errors)
+    editable = sorted(EDITABLE_FIELDS)
+    changed = audit.diff({k: before[k] for k in editable}, {k: after[k] for k in editable})
+    if not changed:
+        db.session.rollback()  # nothing to write: same version, no audit row; frees the row lock
+        return slot
     for field in EDITABLE_FIELDS & set(changes) - {"template_media_ids"}:
         setattr(slot, field, changes[field])
     if "template_media_ids" in changes:
-        templates.replace_templates(slot, new_templates)
+        replace_templates(slot, new_templates)
     slot.updated_at = clock.now()
     slot.updated_by = actor
-    editable = sorted(EDITABLE_FIELDS)
-    audit.record("slot.update", "slot", slot_id,
-                 audit.diff({k: before[k] for k in editable}, {k: after[k] for k in editable}),
-                 actor=actor)
+    audit.record("slot.update", "slot", slot_id, changed, actor=actor)
     try:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
-        raise _conflict(get_slot(slot_id)) from None
+        raise version_conflict(get_slot(slot_id)) from None
     except IntegrityError:
         # A template was deleted between the check and the commit (its foreign key refused it).
         db.session.rollback()
@@ -154,11 +172,48 @@ def validate_config(
     return errors
 
 
+def check_template_ids(media_ids: Any) -> dict[str, str]:
+    """{JSON path: reason} for every entry of a slot's new template list that cannot be bound."""
+    if not isinstance(media_ids, list) or not all(isinstance(i, str) for i in media_ids):
+        return {"template_media_ids": "must be a list of template media ids"}
+    if len(media_ids) > MAX_TEMPLATES_PER_SLOT:
+        return {"template_media_ids": f"at most {MAX_TEMPLATES_PER_SLOT} templates per slot"}
+    found = {media.id: media for media in db.session.scalars(
+        select(MediaObject).where(MediaObject.id.in_(media_ids)))} if media_ids else {}
+    errors: dict[str, str] = {}
+    for index, media_id in enumerate(media_ids):
+        media = found.get(media_id)
+        if media_id in media_ids[:index]:
+            reason = "listed more than once"
+        elif media is None:
+            reason = f"no media {media_id!r}"
+        elif media.kind != "template":
+            reason = f"media {media_id!r} is a {media.kind}, not a template"
+        elif (expiry := expired_at(media)) is not None:
+            reason = f"media {media_id!r} expired at {iso(expiry)}"
+        else:
+            continue
+        errors[f"template_media_ids.{index}"] = reason
+    return errors
+
+
+def replace_templates(slot: Slot, media_ids: list[str]) -> None:
+    """Make ``media_ids`` (checked) the slot's templates in this order; the caller commits."""
+    existing = {link.media_id: link for link in slot.template_links}
+    links = []
+    for position, media_id in enumerate(media_ids):
+        link = existing.get(media_id) or SlotTemplateMedia(media_id=media_id)
+        link.position = position
+        links.append(link)
+    slot.template_links = links
+
+
 def _invalid(errors: dict[str, str]) -> ApiError:
     return ApiError(422, "validation_error", "the slot configuration is invalid",
                     {"fields": errors})
 
 
-def _conflict(slot: Slot) -> ApiError:
+def version_conflict(slot: Slot) -> ApiError:
+    """The one 409 for a stale or lost slot change: the current version and configuration."""
     return ApiError(409, "version_conflict", "the slot was changed by someone else; reload it",
                     {"current_version": slot.version, "current": slot_config(slot)})

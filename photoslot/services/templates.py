@@ -19,11 +19,11 @@ from photoslot.models.base import new_uuid
 from photoslot.providers import all_providers
 from photoslot.services import audit, images, media_store
 from photoslot.services.links import iso, media_url, thumbnail_url
+from photoslot.services.media import ensure_not_expired
+from photoslot.services.slots import get_slot, version_conflict
 from photoslot.services.thumbnails import ensure_thumbnail, thumbnails_of
 
 log = logging.getLogger(__name__)
-
-MAX_TEMPLATES_PER_SLOT = 20
 
 
 def register_template(stream: BinaryIO) -> dict[str, Any]:
@@ -138,16 +138,14 @@ def _in_use(media_id: str, slot_ids: list[str]) -> ApiError:
 
 def bind_template(slot_id: str, media_id: str) -> Slot:
     """Append a template to the slot's list (no-op if already bound); bumps the slot version."""
-    slot = _get_slot(slot_id)
+    slot = get_slot(slot_id)
     media = db.session.get(MediaObject, media_id)
     if media is None:
         raise ApiError(404, "media_not_found", "no such media", {"media_id": media_id})
     if media.kind != "template":
         raise ApiError(422, "not_a_template", "only template media can be bound to a slot",
                        {"media_id": media_id, "kind": media.kind})
-    if media.is_expired():
-        raise ApiError(410, "media_expired", "this media has expired",
-                       {"media_id": media_id, "expired_at": iso(media.expires_at)})
+    ensure_not_expired(media, details={"media_id": media_id})
     before = [link.media_id for link in slot.template_links]
     if media_id in before:
         return slot
@@ -161,7 +159,7 @@ def bind_template(slot_id: str, media_id: str) -> Slot:
 
 def unbind_template(slot_id: str, media_id: str) -> Slot:
     """Remove a template from the slot's list; 404 if it was not bound; bumps the version."""
-    slot = _get_slot(slot_id)
+    slot = get_slot(slot_id)
     before = [link.media_id for link in slot.template_links]
     if media_id not in before:
         raise ApiError(404, "template_not_bound", "this media is not bound to the slot",
@@ -175,13 +173,6 @@ def unbind_template(slot_id: str, media_id: str) -> Slot:
                        {"slot_id": slot_id, "media_id": media_id})
     slot.template_links = [link for link in slot.template_links if link.media_id != media_id]
     return _save_links(slot, "slot.template_unbind", before)
-
-
-def _get_slot(slot_id: str) -> Slot:
-    slot = db.session.get(Slot, slot_id)
-    if slot is None:
-        raise ApiError(404, "slot_not_found", "no such slot", {"slot_id": slot_id})
-    return slot
 
 
 def _save_links(slot: Slot, action: str, before: list[str]) -> Slot:
@@ -201,46 +192,7 @@ def _save_links(slot: Slot, action: str, before: list[str]) -> Slot:
                        {"slot_id": slot_id, "media_ids": after}) from None
     except StaleDataError:
         db.session.rollback()
-        current = db.session.get(Slot, slot_id)
-        raise ApiError(409, "version_conflict", "the slot was changed concurrently; retry",
-                       {"slot_id": slot_id, "current_version": current.version if current else None}
-                       ) from None
+        raise version_conflict(get_slot(slot_id)) from None
     log_event(log, "slot_templates_changed", slot_id=slot_id, action=action,
               version=slot.version, template_media_ids=after)
     return slot
-
-
-def check_template_ids(media_ids: Any) -> dict[str, str]:
-    """{JSON path: reason} for every entry of a slot's new template list that cannot be bound."""
-    if not isinstance(media_ids, list) or not all(isinstance(i, str) for i in media_ids):
-        return {"template_media_ids": "must be a list of template media ids"}
-    if len(media_ids) > MAX_TEMPLATES_PER_SLOT:
-        return {"template_media_ids": f"at most {MAX_TEMPLATES_PER_SLOT} templates per slot"}
-    found = {media.id: media for media in db.session.scalars(
-        select(MediaObject).where(MediaObject.id.in_(media_ids)))} if media_ids else {}
-    errors: dict[str, str] = {}
-    for index, media_id in enumerate(media_ids):
-        media = found.get(media_id)
-        if media_id in media_ids[:index]:
-            reason = "listed more than once"
-        elif media is None:
-            reason = f"no media {media_id!r}"
-        elif media.kind != "template":
-            reason = f"media {media_id!r} is a {media.kind}, not a template"
-        elif media.is_expired():
-            reason = f"media {media_id!r} expired at {iso(media.expires_at)}"
-        else:
-            continue
-        errors[f"template_media_ids.{index}"] = reason
-    return errors
-
-
-def replace_templates(slot: Slot, media_ids: list[str]) -> None:
-    """Make ``media_ids`` (checked) the slot's templates in this order; the caller commits."""
-    existing = {link.media_id: link for link in slot.template_links}
-    links = []
-    for position, media_id in enumerate(media_ids):
-        link = existing.get(media_id) or SlotTemplateMedia(media_id=media_id)
-        link.position = position
-        links.append(link)
-    slot.template_links = links

@@ -57,6 +57,12 @@ def app(make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch) -> Flas
     return make_app()
 
 
+@pytest.fixture
+def writer(auth_headers: Callable[..., dict[str, str]]) -> dict[str, str]:
+    """Headers of an admin who may change slots (``slots:write``) and nothing else."""
+    return auth_headers(permissions={"slots:write"})
+
+
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (40, 30), mode: str = "RGB") -> bytes:
     buffer = io.BytesIO()
     Image.new(mode, size, (200, 30, 30, 128) if mode == "RGBA" else "red").save(buffer, fmt)

@@ -19,11 +19,6 @@ def app(make_app):
     return make_app(GEMINI_API_KEY="", TURBOTEXT_API_KEY="")
 
 
-@pytest.fixture
-def writer(auth_headers) -> dict[str, str]:
-    return auth_headers(permissions={"slots:write"})
-
-
 def trial(client, headers, photo: bytes | None = None, field: str = "file", url: str = URL,
           **extra):
     data = {field: (io.BytesIO(photo or photo_bytes()), "sample.jpg", "image/jpeg"), **extra}

@@ -23,11 +23,6 @@ def app(make_app):
     return make_app(GEMINI_API_KEY="", TURBOTEXT_API_KEY="")
 
 
-@pytest.fixture
-def writer(auth_headers) -> dict[str, str]:
-    return auth_headers(permissions={"slots:write"})
-
-
 def put(client, headers, body, url=URL, **extra_headers):
     return client.put(url, json=body, headers={**headers, **extra_headers})
 
@@ -82,6 +77,21 @@ def test_put_writes_the_before_after_diff_to_the_audit_journal(app, client, writ
                              "operation": ["grayscale", "sepia"],
                              "params": [{}, {"strength": 0.3}]}
     assert entry.request_id
+
+
+def test_a_put_that_changes_nothing_keeps_the_version_and_writes_no_audit_row(
+        app, client, writer, auth_headers):
+    before = client.get(URL, headers=auth_headers()).get_json()
+    for body in ({"version": 1}, {"name": before["name"], "params": {}, "enabled": False,
+                                  "template_media_ids": [], "version": 1}):
+        response = put(client, writer, body)
+        assert response.status_code == 200, response.get_json()
+        assert_contract(response)
+        assert response.headers["ETag"] == '"1"'
+        assert response.get_json() == before
+    assert slot_audit(app) == []
+    changed = put(client, writer, {"name": "Now changed", "version": 1})  # the row is not held
+    assert changed.get_json()["version"] == 2 and len(slot_audit(app)) == 1
 
 
 def test_every_bad_field_is_listed_with_its_json_path_and_reason(

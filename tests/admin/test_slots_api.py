@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from photoslot import clock
 from photoslot.extensions import db
-from photoslot.models import SLOT_IDS
+from photoslot.models import SLOT_IDS, MediaObject
+from photoslot.services.thumbnails import ensure_thumbnail
 from tests.contract import assert_contract, assert_error
 
 
@@ -96,6 +97,19 @@ def test_unknown_slot_is_404(client, auth_headers):
     assert error["details"] == {"slot_id": "slot-999"}
 
 
+def test_every_admin_endpoint_reports_an_unknown_slot_the_same_way(client, auth_headers):
+    headers = auth_headers()
+    responses = [
+        client.get("/api/slots/slot-999", headers=headers),
+        client.put("/api/slots/slot-999", json={"name": "x", "version": 1}, headers=headers),
+        client.post("/api/slots/slot-999/template-media/any", headers=headers),
+        client.delete("/api/slots/slot-999/template-media/any", headers=headers),
+    ]
+    errors = [assert_error(response, 404, "slot_not_found") for response in responses]
+    assert all(error == errors[0] for error in errors), errors
+    assert errors[0]["message"] == "there is no slot 'slot-999'"
+
+
 def test_slot_detail_needs_a_token(client):
     assert_error(client.get("/api/slots/slot-001"), 401)
 
@@ -118,8 +132,13 @@ def test_recent_results_are_the_10_newest_live_ones(client, auth_headers, add_jo
     assert recent() == list(reversed(jobs[-10:]))
 
 
-def test_recent_results_carry_links_and_a_thumbnail(client, auth_headers, add_result):
+def test_recent_results_carry_links_and_the_thumbnail_the_ingest_made(
+        app, client, auth_headers, add_result):
     job_id = add_result("slot-005", clock.now() - timedelta(minutes=1), is_test=True)
+    with app.app_context():  # what jobs._succeed does when it stores a result
+        result_row = db.session.scalar(select(MediaObject).where(MediaObject.job_id == job_id))
+        ensure_thumbnail(result_row)
+        db.session.commit()
     body = client.get("/api/slots/slot-005", headers=auth_headers()).get_json()
     (result,) = body["recent_results"]
     assert result["url"] == f"http://gateway.test/public/results/{job_id}"
@@ -127,6 +146,28 @@ def test_recent_results_carry_links_and_a_thumbnail(client, auth_headers, add_re
     assert result["thumbnail_url"].startswith("http://gateway.test/public/thumbnails/")
     thumb_path = result["thumbnail_url"].removeprefix("http://gateway.test")
     assert client.get(thumb_path).headers["Content-Type"] == "image/jpeg"
-    # Made once: a second view links the same thumbnail.
-    again = client.get("/api/slots/slot-005", headers=auth_headers()).get_json()
-    assert again["recent_results"][0]["thumbnail_url"] == result["thumbnail_url"]
+
+
+def test_a_result_without_thumbnail_shows_null_and_the_read_writes_nothing(
+        app, client, auth_headers, add_result):
+    add_result("slot-005", clock.now() - timedelta(minutes=1))
+    writes = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith("SELECT"):
+            writes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get("/api/slots/slot-005", headers=auth_headers())
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    assert_contract(response)
+    assert writes == []
+    assert response.get_json()["recent_results"][0]["thumbnail_url"] is None
+    with app.app_context():
+        kinds = db.session.scalars(select(MediaObject.kind)).all()
+    assert kinds == ["result"]

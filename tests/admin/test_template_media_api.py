@@ -218,7 +218,7 @@ def test_delete_errors(client, auth_headers, template, add_media, add_job):
                                headers=auth_headers(permissions={"slots:write"})), 403)
 
 
-def test_bind_on_a_slot_changed_meanwhile_is_409(app, template):
+def test_bind_on_a_slot_changed_meanwhile_is_409_with_the_current_config(app, template):
     with app.app_context():
         stale = db.session.get(Slot, "slot-010")  # read at version 1 and kept in the session
         assert stale.version == 1
@@ -229,4 +229,8 @@ def test_bind_on_a_slot_changed_meanwhile_is_409(app, template):
             bind_template("slot-010", template["id"])
         assert (err.value.status, err.value.code) == (409, "version_conflict")
         assert err.value.details["current_version"] == 2
+        current = err.value.details["current"]  # like PUT's 409: the current configuration
+        assert (current["id"], current["name"], current["version"]) == (
+            "slot-010", "changed elsewhere", 2)
+        assert current["template_media_ids"] == []
         assert db.session.get(Slot, "slot-010").template_links == []

@@ -24,9 +24,7 @@ def _seed_every_kind():
     now = clock.now()
     expired = {
         "input": add_media("input", expires_at=now + timedelta(seconds=60)),
-        "input_no_expiry": add_media("input"),  # falls back to created_at + T_sync
         "result": add_media("result", expires_at=now + 72 * HOUR),
-        "result_no_expiry": add_media("result"),  # falls back to created_at + RESULT_TTL_H
         "template": add_media("template", expires_at=now + HOUR),
     }
     expired["thumb_of_result"] = add_media("thumbnail", parent=expired["result"])
@@ -49,8 +47,8 @@ def test_cleanup_deletes_expired_objects_of_every_kind_and_keeps_live_ones(app):
         outcome = run_cleanup()
         assert outcome.status == "ok"
         deleted = outcome.summary["deleted"]
-        assert deleted["input"] == {"objects": 2, "bytes": 2 * SIZE}
-        assert deleted["result"] == {"objects": 2, "bytes": 2 * SIZE}
+        assert deleted["input"] == {"objects": 1, "bytes": SIZE}
+        assert deleted["result"] == {"objects": 1, "bytes": SIZE}
         assert deleted["template"] == {"objects": 1, "bytes": SIZE}
         assert deleted["thumbnail"] == {"objects": 2, "bytes": 2 * SIZE}
         for media in expired.values():
@@ -82,7 +80,7 @@ def test_dry_run_reports_everything_and_deletes_nothing(app, media_root):
         clock.advance(72 * HOUR + timedelta(seconds=1))
         dry = run_cleanup(dry_run=True)
         assert dry.summary["dry_run"] is True
-        assert sum(k["objects"] for k in dry.summary["deleted"].values()) == 7
+        assert sum(k["objects"] for k in dry.summary["deleted"].values()) == 5
         assert dry.summary["orphan_files"] == {"objects": 1, "bytes": SIZE}
         assert dry.summary["jobs_abandoned"] == 1
         for media in [*expired.values(), *live.values()]:
