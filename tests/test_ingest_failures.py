@@ -82,7 +82,7 @@ def test_slow_provider_gives_504_within_t_sync_and_a_timeout_row(short_app, medi
     assert elapsed < 3.0  # T_sync + 1 s
     assert 1900 <= job.total_ms < 3000 and job.provider_ms < 3000
     assert response.headers["Server-Timing"].startswith("provider;dur=")
-    assert_consistent(short_app, media_root)  # no input file or row, no result
+    assert_consistent(short_app, media_root)  # no input file, the input row expired, no result
 
 
 @pytest.mark.parametrize("code", ["provider_blocked", "provider_rate_limited", "provider_error"])

@@ -1,7 +1,8 @@
 """One ingest job: the pending row, the provider call under the deadline, the final status.
 
-Every path out of ``run`` leaves the job in a final status (done, timeout, error) and the input
-file and row deleted; a result file exists only for a ``done`` job. See adr/0004-deadline.md.
+Every path out of ``run`` leaves the job in a final status (done, timeout, error), the input file
+deleted and the input row expired at that moment (its link answers 410 until the cleanup removes
+the row); a result file exists only for a ``done`` job. See adr/0004-deadline.md.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from photoslot import clock
 from photoslot.config import current_config
@@ -208,10 +209,10 @@ def _fail(job: OpenJob, error: ProviderError, provider_ms: int) -> ApiError:
 
 
 def _finish(job: OpenJob, **values: Any) -> None:
-    """Set the final status and drop the input row in one transaction."""
+    """Set the final status and expire the input row in one transaction."""
     try:
         db.session.execute(update(JobHistory).where(JobHistory.id == job.id).values(**values))
-        db.session.execute(delete(MediaObject).where(MediaObject.id == job.input_media_id))
+        _expire_input(job, values["finished_at"])
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -229,13 +230,20 @@ def _abandon(job: OpenJob, exc: BaseException) -> None:
             .where(JobHistory.id == job.id, JobHistory.status == "pending")
             .values(status="error", error_code="internal_error", error_message=repr(exc)[:2000],
                     finished_at=clock.now(), total_ms=_ms_since(job.arrived_mono)))
-        db.session.execute(delete(MediaObject).where(MediaObject.id == job.input_media_id))
+        _expire_input(job, clock.now())
         db.session.commit()
     except Exception:  # the database itself is gone; cleanup's reconciliation takes over
         log.exception("could not mark the job as failed", extra={"fields": {"job_id": job.id}})
         db.session.rollback()
     finally:
         db.session.close()
+
+
+def _expire_input(job: OpenJob, at: datetime) -> None:
+    """The input's link answers 410 from ``at`` on (``run`` deletes its file); the cleanup
+    deletes the expired row later. A provider fetching late learns the photo is gone."""
+    db.session.execute(update(MediaObject).where(MediaObject.id == job.input_media_id)
+                       .values(expires_at=at))
 
 
 def _templates(slot_id: str) -> tuple[InputImage, ...]:
