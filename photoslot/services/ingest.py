@@ -2,6 +2,9 @@
 
 Order of checks: unknown slot (404) → password (401) → disabled slot (404) → size while streaming
 (413) → magic bytes (415) → decodable, not a bomb (422). Only an accepted photo becomes a job.
+The body size is enforced here, not by Werkzeug's MAX_CONTENT_LENGTH (which refuses a long
+Content-Length before the password field is read): a long Content-Length is refused up front only
+once the request is authorized, otherwise the body is counted and cut off while it streams.
 A database connection is held only for the short reads and writes around the steps, never while
 the body streams in or while the provider works.
 """
@@ -17,7 +20,6 @@ from datetime import datetime
 from typing import BinaryIO
 
 from PIL import Image
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 
 from photoslot.config import current_config
@@ -43,10 +45,11 @@ class IngestRequest:
     slot_id: str
     password: str | None  # from X-Ingest-Password, Authorization: Bearer or ?password=
     content_type: str | None
-    open_body: Callable[[], BinaryIO]  # raises RequestEntityTooLarge for a too-long body
+    open_body: Callable[[], BinaryIO]  # bounded by Content-Length, but not by any size limit
     deadline: Deadline
     arrived_at: datetime
     query: dict[str, str] = field(default_factory=dict)  # without the password
+    content_length: int | None = None  # as announced (None: chunked)
 
 
 def ingest(req: IngestRequest, is_test: bool = False) -> jobs.JobResult:
@@ -89,11 +92,10 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
         return True
 
     max_bytes = current_config().max_upload_bytes
-    try:
-        body = req.open_body()
-    except RequestEntityTooLarge:
-        raise upload.too_large(max_bytes) from None
-    received = upload.receive(body, _boundary(req.content_type), max_bytes, authorize)
+    if (is_test or req.password is not None) and (
+            (req.content_length or 0) > upload.max_body_bytes(max_bytes)):
+        raise upload.too_large(max_bytes)  # authorized already: refuse before reading a byte
+    received = upload.receive(req.open_body(), _boundary(req.content_type), max_bytes, authorize)
     try:
         part = received.photo()
         if part is None:
