@@ -209,9 +209,20 @@ def _fail(job: OpenJob, error: ProviderError, provider_ms: int) -> ApiError:
 
 
 def _finish(job: OpenJob, **values: Any) -> None:
-    """Set the final status and expire the input row in one transaction."""
+    """Set the final status and expire the input row in one transaction.
+
+    Only a ``pending`` job is finished: if the cleanup has meanwhile closed it as
+    ``error``/``abandoned``, nothing is written and ApiError 502 ``abandoned`` is raised (the
+    caller deletes the files it wrote), so the answer agrees with the job row.
+    """
     try:
-        db.session.execute(update(JobHistory).where(JobHistory.id == job.id).values(**values))
+        finished = db.session.execute(
+            update(JobHistory)
+            .where(JobHistory.id == job.id, JobHistory.status == "pending")
+            .values(**values))
+        if finished.rowcount == 0:
+            db.session.rollback()
+            raise _abandoned_meanwhile(job, values["provider_ms"], values["total_ms"])
         _expire_input(job, values["finished_at"])
         db.session.commit()
     except BaseException:
@@ -219,6 +230,16 @@ def _finish(job: OpenJob, **values: Any) -> None:
         raise
     finally:
         db.session.close()
+
+
+def _abandoned_meanwhile(job: OpenJob, provider_ms: int, total_ms: int) -> ApiError:
+    log_event(log, "job_already_abandoned", level=logging.WARNING, job_id=job.id)
+    timings = {"provider_ms": provider_ms, "total_ms": total_ms}
+    return ApiError(502, "abandoned",
+                    "the cleanup closed this job as abandoned before it finished; "
+                    "its outcome was discarded",
+                    {"job_id": job.id, "timings": timings},
+                    headers={"X-Job-Id": job.id, "Server-Timing": server_timing(**timings)})
 
 
 def _abandon(job: OpenJob, exc: BaseException) -> None:
