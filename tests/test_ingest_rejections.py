@@ -198,8 +198,15 @@ def test_no_file_part_is_400(ready, client, media_root):
     rejected(ready, media_root, response, 400, "missing_file")
 
 
-def test_malformed_multipart_is_400(ready, client, media_root):
+def test_a_body_without_its_closing_boundary_is_400_incomplete(ready, client, media_root):
     body = multipart(booth_parts(photo_bytes()))[:-30]  # the closing boundary is missing
+    response = post(client, body, headers={"X-Ingest-Password": INGEST_PASSWORD})
+    rejected(ready, media_root, response, 400, "incomplete_upload")
+
+
+def test_malformed_multipart_is_400(ready, client, media_root):
+    body = (f"--{BOUNDARY}\r\nContent-Type: text/plain\r\n\r\nno disposition\r\n"
+            f"--{BOUNDARY}--\r\n").encode()
     response = post(client, body, headers={"X-Ingest-Password": INGEST_PASSWORD})
     rejected(ready, media_root, response, 400, "malformed_multipart")
 

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+from werkzeug.sansio.multipart import (
+    Data,
+    Epilogue,
+    Field,
+    File,
+    MultipartDecoder,
+    NeedData,
+    State,
+)
 
 from photoslot.errors import ApiError
 from photoslot.services import media_store
@@ -102,6 +110,10 @@ def _receive(stream: BinaryIO, boundary: bytes, max_file_bytes: int, authorize: 
     try:
         while True:
             chunk = _read(stream)
+            if not chunk and decoder.state is not State.EPILOGUE:
+                # Under gunicorn (wsgi.input_terminated) a body cut short of its Content-Length
+                # just ends; Werkzeug's ClientDisconnected only comes from its own LimitedStream.
+                raise _incomplete()
             body_bytes += len(chunk)
             decoder.receive_data(chunk or None)
             event = _next(decoder)
@@ -148,8 +160,12 @@ def _read(stream: BinaryIO) -> bytes:
     try:
         return stream.read(_CHUNK)
     except ClientDisconnected:
-        raise ApiError(400, "incomplete_upload",
-                       "the body ended before its announced Content-Length") from None
+        raise _incomplete() from None
+
+
+def _incomplete() -> ApiError:
+    return ApiError(400, "incomplete_upload",
+                    "the body ended before the upload was complete (its closing boundary)")
 
 
 def _next(decoder: MultipartDecoder):
