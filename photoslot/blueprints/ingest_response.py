@@ -29,6 +29,7 @@ def run_ingest(slot_id: str, password: str | None, arrived_mono: float, arrived_
         open_body=lambda: get_input_stream(request.environ, max_content_length=None),
         deadline=Deadline(arrived_mono + current_config().t_sync_response_s),
         arrived_at=arrived_at,
+        arrived_mono=arrived_mono,
         query={k: v for k, v in request.args.items() if k != "password"},
         content_length=request.content_length,
     ), is_test=is_test)

@@ -47,7 +47,8 @@ class IngestRequest:
     content_type: str | None
     open_body: Callable[[], BinaryIO]  # bounded by Content-Length, but not by any size limit
     deadline: Deadline
-    arrived_at: datetime
+    arrived_at: datetime  # wall clock (job rows)
+    arrived_mono: float  # time.monotonic() at arrival (total_ms), whatever the deadline's budget
     query: dict[str, str] = field(default_factory=dict)  # without the password
     content_length: int | None = None  # as announced (None: chunked)
 
@@ -107,7 +108,7 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
         meta = _client_meta(received.fields, req.query, part.filename)
         context["booth"] = meta.get("name")
         job = jobs.open_job(slot, part.path, data, mime, (width, height), meta,
-                            req.arrived_at, req.deadline, is_test=is_test)
+                            req.arrived_at, req.arrived_mono, req.deadline, is_test=is_test)
     finally:
         received.discard()  # the photo part was moved into place by open_job, if it got there
     context["job_id"] = job.id

@@ -31,7 +31,7 @@ from photoslot.providers.base import (
     ProviderRequest,
     ProviderResult,
 )
-from photoslot.services import images, media_store
+from photoslot.services import images, links, media_store
 from photoslot.services.provider_call import call_provider
 from photoslot.services.thumbnails import ThumbnailError, ensure_thumbnail
 
@@ -84,16 +84,14 @@ class JobResult:
     total_ms: int
 
 
-def result_url(job_id: str) -> str:
-    """The absolute public link of a job's result."""
-    return f"{current_config().public_base_url}/public/results/{job_id}"
-
-
 def open_job(slot: SlotSnapshot, spooled_path: str, data: bytes, mime: str,
              size: tuple[int, int], client_meta: dict, arrived_at: datetime,
-             deadline: Deadline, is_test: bool = False) -> OpenJob:
+             arrived_mono: float, deadline: Deadline, is_test: bool = False) -> OpenJob:
     """Commit the ``pending`` job and its ``input`` media object (TTL = T_sync) before any
-    provider work; the spooled upload is moved to the input's final path."""
+    provider work; the spooled upload is moved to the input's final path.
+
+    ``arrived_at``/``arrived_mono``: when the request arrived (wall clock for the rows, monotonic
+    for ``total_ms``), whatever budget ``deadline`` was given."""
     config = current_config()
     job_id, media_id, token = new_uuid(), new_uuid(), new_token()
     path = media_store.relative_path("input", media_id, mime)
@@ -116,8 +114,7 @@ def open_job(slot: SlotSnapshot, spooled_path: str, data: bytes, mime: str,
         raise
     finally:
         db.session.close()
-    photo = InputImage(data, mime, f"{config.public_base_url}/public/media/{token}")
-    arrived_mono = deadline.at - config.t_sync_response_s
+    photo = InputImage(data, mime, links.media_url(token))
     return OpenJob(job_id, slot, path, media_id, photo, templates, deadline, arrived_mono)
 
 
@@ -181,7 +178,7 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
         for written_path in written:
             media_store.delete_file(written_path)
         raise
-    return JobResult(job.id, job.slot.id, image, mime, result_url(job.id), expires_at,
+    return JobResult(job.id, job.slot.id, image, mime, links.result_url(job.id), expires_at,
                      provider_ms, total_ms)
 
 
@@ -269,7 +266,6 @@ def _expire_input(job: OpenJob, at: datetime) -> None:
 
 def _templates(slot_id: str) -> tuple[InputImage, ...]:
     """The slot's live template images, in position order (a missing file is skipped, logged)."""
-    base = current_config().public_base_url
     rows = db.session.scalars(
         select(MediaObject).join(SlotTemplateMedia, SlotTemplateMedia.media_id == MediaObject.id)
         .where(SlotTemplateMedia.slot_id == slot_id).order_by(SlotTemplateMedia.position))
@@ -283,7 +279,7 @@ def _templates(slot_id: str) -> tuple[InputImage, ...]:
             log_event(log, "template_missing", level=logging.WARNING, media_id=media.id,
                       slot=slot_id, reason=str(exc)[:200])
             continue
-        templates.append(InputImage(data, media.mime, f"{base}/public/media/{media.token}"))
+        templates.append(InputImage(data, media.mime, links.media_url(media.token)))
     return tuple(templates)
 
 
