@@ -91,6 +91,17 @@ def test_unknown_slot_is_404_before_the_password(ready, client, media_root):
     assert error["details"] == {"slot_id": "slot-099"}
 
 
+def test_unknown_slot_is_said_the_same_way_by_ingest_trial_run_and_slot_update(
+        ready, client, auth_headers):
+    ingest = post(client, multipart(booth_parts(photo_bytes())), url="/api/ingest/slot-099")
+    trial = client.post("/api/slots/slot-099/test", data=multipart(booth_parts(photo_bytes())),
+                        content_type=content_type(), headers=auth_headers())
+    update = client.put("/api/slots/slot-099", json={"name": "x", "version": 1},
+                        headers=auth_headers())
+    envelopes = [assert_error(r, 404, "slot_not_found") for r in (ingest, trial, update)]
+    assert envelopes[0] == envelopes[1] == envelopes[2]
+
+
 @pytest.mark.parametrize("password", ["wrong", None, ""])
 def test_wrong_or_missing_password_is_401(ready, client, media_root, password):
     response = post(client, multipart(booth_parts(photo_bytes(), password=password)))

@@ -26,11 +26,11 @@ from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
-from photoslot.models import Slot
 from photoslot.offload import off_loop
 from photoslot.providers.base import Deadline
 from photoslot.services import images, jobs, media_store, upload
 from photoslot.services.settings import check_ingest_password
+from photoslot.services.slots import get_slot
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +117,7 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
 
 def _load_slot(slot_id: str) -> jobs.SlotSnapshot:
     try:
-        slot = db.session.get(Slot, slot_id)
-        if slot is None:
-            raise ApiError(404, "slot_not_found", f"there is no slot {slot_id!r}",
-                           {"slot_id": slot_id})
-        return jobs.SlotSnapshot.of(slot)
+        return jobs.SlotSnapshot.of(get_slot(slot_id))  # 404 slot_not_found, as everywhere
     finally:
         db.session.close()
 
