@@ -29,7 +29,7 @@ from photoslot.log import log_event
 from photoslot.offload import off_loop
 from photoslot.providers.base import Deadline
 from photoslot.services import images, jobs, media_store, upload
-from photoslot.services.settings import check_ingest_password
+from photoslot.services.settings import authorize_ingest
 from photoslot.services.slots import get_slot
 
 log = logging.getLogger(__name__)
@@ -124,14 +124,9 @@ def _load_slot(slot_id: str) -> jobs.SlotSnapshot:
 
 def _authorize(slot: jobs.SlotSnapshot, password: str | None) -> None:
     try:
-        valid = check_ingest_password(password)
+        authorize_ingest(password)
     finally:
         db.session.close()  # this may run while the body streams in: give the connection back
-    if valid is None:
-        raise ApiError(401, "ingest_password_not_set",
-                       "ingest password is not set; an administrator must set it first")
-    if not valid:
-        raise ApiError(401, "invalid_ingest_password", "wrong or missing ingest password")
     if not slot.enabled:
         raise ApiError(404, "slot_disabled", f"slot {slot.id!r} is disabled",
                        {"slot_id": slot.id})
