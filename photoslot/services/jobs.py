@@ -241,14 +241,15 @@ def _abandoned_meanwhile(job: OpenJob, provider_ms: int, total_ms: int) -> ApiEr
 
 def _abandon(job: OpenJob, exc: BaseException) -> None:
     log_event(log, "job_abandoned", level=logging.ERROR, job_id=job.id, reason=repr(exc)[:300])
+    now = clock.now()
     try:
         db.session.rollback()
         db.session.execute(
             update(JobHistory)
             .where(JobHistory.id == job.id, JobHistory.status == "pending")
             .values(status="error", error_code="internal_error", error_message=repr(exc)[:2000],
-                    finished_at=clock.now(), total_ms=_ms_since(job.arrived_mono)))
-        _expire_input(job, clock.now())
+                    finished_at=now, total_ms=_ms_since(job.arrived_mono)))
+        _expire_input(job, now)
         db.session.commit()
     except Exception:  # the database itself is gone; cleanup's reconciliation takes over
         log.exception("could not mark the job as failed", extra={"fields": {"job_id": job.id}})
