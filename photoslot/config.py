@@ -60,6 +60,7 @@ class Config:
     ratelimit_storage_uri: str
     login_limit_per_user: str
     login_limit_per_ip: str
+    ingest_fail_limit: str
     #: True when PHOTOSLOT_ADMINS is unset: the embedded default that generates its own secrets.
     embedded_admins: bool = False
     db_pool_size: int = 10
@@ -93,6 +94,7 @@ class Config:
             ratelimit_storage_uri=_ratelimit_uri(env),
             login_limit_per_user=_rate_limit(env, "PHOTOSLOT_LOGIN_LIMIT_PER_USER", "5 per minute"),
             login_limit_per_ip=_rate_limit(env, "PHOTOSLOT_LOGIN_LIMIT_PER_IP", "20 per minute"),
+            ingest_fail_limit=_rate_limit(env, "PHOTOSLOT_INGEST_FAIL_LIMIT", "30 per minute"),
             embedded_admins=not env.get("PHOTOSLOT_ADMINS"),
             db_pool_size=_count(env, "PHOTOSLOT_DB_POOL_SIZE", 10, minimum=1),
             db_max_overflow=_count(env, "PHOTOSLOT_DB_MAX_OVERFLOW", 10, minimum=0),

@@ -1,10 +1,11 @@
-"""Login rate limits: only failed attempts count, per username+IP and per IP.
+"""Password rate limits: only failed attempts count — logins per username+IP and per IP, ingest
+passwords per IP.
 
-The limits come from Config (PHOTOSLOT_LOGIN_LIMIT_PER_USER / _PER_IP) and the counters live in
-PHOTOSLOT_RATELIMIT_STORAGE_URI, so with Redis every gunicorn worker sees the same counts.
-flask-limiter *tests* the limits before the view runs and *deducts* after it, only when the
-response is a 401; a breach raises RateLimitExceeded (429), which the error handlers turn into the
-envelope, and the limiter adds ``Retry-After``.
+The limits come from Config (PHOTOSLOT_LOGIN_LIMIT_PER_USER / _PER_IP, PHOTOSLOT_INGEST_FAIL_LIMIT)
+and the counters live in PHOTOSLOT_RATELIMIT_STORAGE_URI, so with Redis every gunicorn worker sees
+the same counts. flask-limiter *tests* the limits before the view runs and *deducts* after it,
+only when the response is a failed password; a breach raises RateLimitExceeded (429), which the
+error handlers turn into the envelope, and the limiter adds ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from photoslot.log import log_event
 log = logging.getLogger(__name__)
 
 _MESSAGE = "too many failed login attempts; retry later"
+_INGEST_MESSAGE = "too many wrong ingest passwords from this address; retry later"
 
 
 def _failed(response: Response) -> bool:
@@ -57,3 +59,27 @@ def login_limits(view: Callable) -> Callable:
         on_breach=_breached,
     )
     return per_ip(per_user(view))
+
+
+def _wrong_ingest_password(response: Response) -> bool:
+    # Not ingest_password_not_set: a booth waiting for the admin is not guessing.
+    if response.status_code != 401:
+        return False
+    body = response.get_json(silent=True)
+    return isinstance(body, dict) and body.get("error", {}).get("code") == "invalid_ingest_password"
+
+
+def _ingest_breached(limit: RequestLimit) -> None:
+    log_event(log, "ingest_rate_limited", limit=str(limit.limit),
+              remote_addr=get_remote_address())
+
+
+def ingest_password_limit(view: Callable) -> Callable:
+    """Decorate the booth's ingest view: wrong passwords per client IP; a right one never counts."""
+    return limiter.limit(
+        lambda: current_config().ingest_fail_limit,
+        key_func=get_remote_address,
+        deduct_when=_wrong_ingest_password,
+        error_message=_INGEST_MESSAGE,
+        on_breach=_ingest_breached,
+    )(view)

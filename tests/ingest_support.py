@@ -10,6 +10,7 @@ from flask import Flask
 from PIL import Image, ImageChops, ImageStat
 from sqlalchemy import select
 
+from photoslot import clock
 from photoslot.extensions import db
 from photoslot.models import JobHistory, MediaObject
 from photoslot.services.audit import SYSTEM_ACTOR
@@ -132,11 +133,14 @@ def files_under(root: Path) -> list[str]:
 
 
 def assert_consistent(app: Flask, root: Path) -> None:
-    """Files and rows agree: no pending job, no input left, one result (and its thumbnail, made
-    by the ingest) per done job."""
+    """Files and rows agree: no pending job, no input file left and every input row expired (its
+    link answers 410), one result (and its thumbnail, made by the ingest) per done job."""
     all_jobs = jobs(app)
     assert all(job.status != "pending" for job in all_jobs)
-    assert media_rows(app, "input") == []
+    inputs = media_rows(app, "input")
+    assert {m.job_id for m in inputs} <= {job.id for job in all_jobs}
+    assert all(m.expires_at is not None and m.expires_at <= clock.now() for m in inputs)
+    assert not any((root / m.path).exists() for m in inputs)
     results = media_rows(app, "result")
     thumbnails = media_rows(app, "thumbnail")
     done = {job.id for job in all_jobs if job.status == "done"}

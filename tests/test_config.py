@@ -24,6 +24,7 @@ from tests.conftest import ROOT
         ("PHOTOSLOT_ADMINS", "serg:plaintext"),
         ("PHOTOSLOT_LOGIN_LIMIT_PER_USER", "often"),
         ("PHOTOSLOT_LOGIN_LIMIT_PER_IP", "20 per fortnight"),
+        ("PHOTOSLOT_INGEST_FAIL_LIMIT", "thirty"),
         ("PHOTOSLOT_DB_POOL_SIZE", "0"),
         ("PHOTOSLOT_DB_MAX_OVERFLOW", "many"),
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import time
 from datetime import timedelta
 
 import pytest
@@ -228,10 +229,31 @@ def test_an_admin_trial_run_needs_no_password_and_works_on_a_disabled_slot(app, 
         result = ingest(IngestRequest(
             slot_id="slot-003", password=None, content_type=request.content_type,
             open_body=lambda: request.stream, deadline=Deadline.after(10),
-            arrived_at=clock.now()), is_test=True)
+            arrived_at=clock.now(), arrived_mono=time.monotonic()), is_test=True)
     [job] = jobs(app)
     assert (job.id, job.status, job.is_test) == (result.job_id, "done", True)
     assert_consistent(app, media_root)
+
+
+def test_total_ms_counts_from_the_arrival_whatever_budget_the_deadline_has(ready, media_root):
+    from flask import request
+
+    from photoslot.providers.base import Deadline
+    from photoslot.services.ingest import IngestRequest, ingest
+
+    arrived_mono = time.monotonic() - 1.5  # the request arrived 1.5 s ago ...
+    deadline = Deadline(arrived_mono + 10)  # ... with a 10 s budget, not T_sync
+    body = multipart(booth_parts(photo_bytes()))
+    with ready.test_request_context(URL, method="POST", data=body, content_type=content_type()):
+        result = ingest(IngestRequest(
+            slot_id="slot-003", password=None, content_type=request.content_type,
+            open_body=lambda: request.stream, deadline=deadline, arrived_at=clock.now(),
+            arrived_mono=arrived_mono))
+    [job] = jobs(ready)
+    assert job.total_ms == result.total_ms
+    assert 1500 <= job.total_ms < 10_000  # inside its own budget, counted from the arrival
+    assert result.result_url == f"http://gateway.test/public/results/{job.id}"
+    assert_consistent(ready, media_root)
 
 
 def test_result_removed_by_cleanup_is_410_not_404(ready, client, app):

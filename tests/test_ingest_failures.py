@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import gevent
 import pytest
 
+from photoslot import clock
+from photoslot.extensions import db
 from photoslot.providers.base import (
     Deadline,
     Provider,
@@ -15,6 +18,8 @@ from photoslot.providers.base import (
     ProviderRequest,
     ProviderResult,
 )
+from photoslot.services.cleanup import run_cleanup
+from tests.contract import assert_contract, assert_error
 from tests.ingest_support import (
     assert_consistent,
     assert_failed_job,
@@ -22,6 +27,7 @@ from tests.ingest_support import (
     configure_slot,
     content_type,
     jobs,
+    media_rows,
     multipart,
     photo_bytes,
     set_password,
@@ -50,10 +56,22 @@ class ScriptedProvider(Provider):
                 gevent.sleep(1)
         if mode == "garbage":
             return ProviderResult(b"<html>not an image</html>", "image/jpeg")
+        if mode == "abandoned_meanwhile":
+            _cleanup_closes_the_job_as_abandoned()
+            if request.params["answer"] == "error":
+                raise ProviderError("provider_error", "the provider said no")
+            return ProviderResult(photo_bytes(), "image/jpeg")
         if mode == "late":
             time.sleep(request.params["seconds"])  # blocking: no gevent.Timeout can cut it
             return ProviderResult(photo_bytes(), "image/jpeg")
         raise AssertionError(mode)
+
+
+def _cleanup_closes_the_job_as_abandoned() -> None:
+    """What cron's cleanup does to a job still pending long after T_sync (its worker looks dead)."""
+    clock.advance(timedelta(hours=1))
+    run_cleanup()
+    db.session.close()
 
 
 def post(client, **kwargs):
@@ -82,7 +100,7 @@ def test_slow_provider_gives_504_within_t_sync_and_a_timeout_row(short_app, medi
     assert elapsed < 3.0  # T_sync + 1 s
     assert 1900 <= job.total_ms < 3000 and job.provider_ms < 3000
     assert response.headers["Server-Timing"].startswith("provider;dur=")
-    assert_consistent(short_app, media_root)  # no input file or row, no result
+    assert_consistent(short_app, media_root)  # no input file, the input row expired, no result
 
 
 @pytest.mark.parametrize("code", ["provider_blocked", "provider_rate_limited", "provider_error"])
@@ -145,3 +163,21 @@ def test_a_killed_request_greenlet_still_ends_the_job(short_app, media_root):
     [job] = jobs(short_app)
     assert (job.status, job.error_code) == ("error", "internal_error")
     assert_consistent(short_app, media_root)
+
+
+@pytest.mark.parametrize("answer", ["image", "error"])
+def test_a_job_the_cleanup_closed_meanwhile_stays_abandoned_and_answers_502(
+        short_app, media_root, answer):
+    configure_slot(short_app, provider="scripted", operation="run",
+                   params={"mode": "abandoned_meanwhile", "answer": answer})
+    response = post(short_app.test_client())
+
+    error = assert_error(response, 502, "abandoned")
+    assert_contract(response)
+    [job] = jobs(short_app)
+    assert response.headers["X-Job-Id"] == job.id == error["details"]["job_id"]
+    assert "X-Result-Url" not in response.headers
+    assert (job.status, job.error_code) == ("error", "abandoned")  # the cleanup's verdict stands
+    assert job.provider_ms is None  # nothing of this request's outcome was written
+    assert media_rows(short_app, "result") == [] and media_rows(short_app, "thumbnail") == []
+    assert_consistent(short_app, media_root)  # no result file, no input file left

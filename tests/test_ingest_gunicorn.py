@@ -161,6 +161,24 @@ def test_chunked_upload_over_the_limit_is_cut_off_while_streaming(app, gunicorn_
     assert_consistent(app, media_root)
 
 
+def test_a_body_cut_short_of_its_content_length_is_400_incomplete_upload(
+        app, gunicorn_server, media_root):
+    set_password(app)
+    configure_slot(app)
+    server = gunicorn_server(workers=1)
+    body = multipart(booth_parts(photo_bytes((200, 150))))
+    with connect(server) as sock:
+        sock.sendall(b"POST /api/ingest/slot-003 HTTP/1.1\r\nHost: booth\r\n"
+                     + f"Content-Type: {content_type()}\r\nContent-Length: {len(body)}\r\n\r\n"
+                     .encode() + body[: len(body) // 2])
+        sock.shutdown(socket.SHUT_WR)  # the booth's connection broke mid-upload
+        status, _, payload = read_response(sock)
+    assert status == 400, payload
+    assert json.loads(payload)["error"]["code"] == "incomplete_upload"
+    assert jobs(app) == []
+    assert_consistent(app, media_root)  # no spool file left
+
+
 def test_client_disconnect_mid_processing_still_ends_the_job(app, gunicorn_server, media_root):
     set_password(app)
     configure_slot(app, params={"delay_ms": 1500})

@@ -91,6 +91,17 @@ def test_unknown_slot_is_404_before_the_password(ready, client, media_root):
     assert error["details"] == {"slot_id": "slot-099"}
 
 
+def test_unknown_slot_is_said_the_same_way_by_ingest_trial_run_and_slot_update(
+        ready, client, auth_headers):
+    ingest = post(client, multipart(booth_parts(photo_bytes())), url="/api/ingest/slot-099")
+    trial = client.post("/api/slots/slot-099/test", data=multipart(booth_parts(photo_bytes())),
+                        content_type=content_type(), headers=auth_headers())
+    update = client.put("/api/slots/slot-099", json={"name": "x", "version": 1},
+                        headers=auth_headers())
+    envelopes = [assert_error(r, 404, "slot_not_found") for r in (ingest, trial, update)]
+    assert envelopes[0] == envelopes[1] == envelopes[2]
+
+
 @pytest.mark.parametrize("password", ["wrong", None, ""])
 def test_wrong_or_missing_password_is_401(ready, client, media_root, password):
     response = post(client, multipart(booth_parts(photo_bytes(), password=password)))
@@ -127,12 +138,32 @@ def test_file_over_the_limit_is_413(make_app, media_root):
     assert error["details"] == {"max_bytes": 52_428}
 
 
-def test_too_long_content_length_is_413_before_reading(make_app, media_root):
+def test_too_long_content_length_is_413_before_reading_once_the_header_authorized_it(
+        make_app, media_root):
     app = make_app(PHOTOSLOT_MAX_UPLOAD_MB=SMALL_MB)
     set_password(app)
     configure_slot(app)
-    response = raw_post(app.test_client(), Unreadable(), str(10 * 1024 * 1024))
+    response = raw_post(app.test_client(), Unreadable(), str(10 * 1024 * 1024),
+                        headers={"X-Ingest-Password": INGEST_PASSWORD})
     rejected(app, media_root, response, 413, "payload_too_large")
+
+
+@pytest.mark.parametrize("enabled, password, status, code", [
+    (False, "wrong", 401, "invalid_ingest_password"),
+    (False, INGEST_PASSWORD, 404, "slot_disabled"),
+    (True, INGEST_PASSWORD, 413, "payload_too_large"),
+])
+def test_a_too_long_body_is_413_only_after_the_password_field_and_the_slot_state(
+        make_app, media_root, enabled, password, status, code):
+    app = make_app(PHOTOSLOT_MAX_UPLOAD_MB=SMALL_MB)
+    set_password(app)
+    configure_slot(app, enabled=enabled)
+    closing = f"\r\n--{BOUNDARY}--\r\n".encode()
+    head = multipart(booth_parts(b"\xff\xd8\xff", password=password)).removesuffix(closing)
+    body = Endless(head)  # the booth's order: password first, then a photo that never ends
+    response = raw_post(app.test_client(), body, str(10 * 1024 * 1024))
+    rejected(app, media_root, response, status, code)
+    assert body.served <= 52_428 + 256 * 1024 + 64 * 1024  # cut off while streaming
 
 
 def test_length_less_body_is_cut_off_while_streaming(make_app, media_root):
@@ -178,8 +209,15 @@ def test_no_file_part_is_400(ready, client, media_root):
     rejected(ready, media_root, response, 400, "missing_file")
 
 
-def test_malformed_multipart_is_400(ready, client, media_root):
+def test_a_body_without_its_closing_boundary_is_400_incomplete(ready, client, media_root):
     body = multipart(booth_parts(photo_bytes()))[:-30]  # the closing boundary is missing
+    response = post(client, body, headers={"X-Ingest-Password": INGEST_PASSWORD})
+    rejected(ready, media_root, response, 400, "incomplete_upload")
+
+
+def test_malformed_multipart_is_400(ready, client, media_root):
+    body = (f"--{BOUNDARY}\r\nContent-Type: text/plain\r\n\r\nno disposition\r\n"
+            f"--{BOUNDARY}--\r\n").encode()
     response = post(client, body, headers={"X-Ingest-Password": INGEST_PASSWORD})
     rejected(ready, media_root, response, 400, "malformed_multipart")
 
@@ -196,3 +234,15 @@ def test_body_shorter_than_its_content_length_is_400(ready, client, media_root):
     body = multipart(booth_parts(photo_bytes()))
     response = raw_post(client, io.BytesIO(body), str(len(body) + 1000))
     rejected(ready, media_root, response, 400, "incomplete_upload")
+
+
+def test_a_body_over_the_total_cap_is_413_even_when_no_file_is_too_large(make_app, media_root):
+    app = make_app(PHOTOSLOT_MAX_UPLOAD_MB=SMALL_MB)
+    set_password(app)
+    configure_slot(app)
+    fields = [(f"note{i}", "x" * 60_000) for i in range(8)]  # 480 kB of text, each field allowed
+    body = multipart([("password", INGEST_PASSWORD), *fields,
+                      ("fileToUpload", ("a.jpg", photo_bytes(), "image/jpeg"))])
+    response = raw_post(app.test_client(), io.BytesIO(body), None)  # length-less, as chunked
+    error = rejected(app, media_root, response, 413, "payload_too_large")
+    assert error["details"] == {"max_bytes": 52_428}

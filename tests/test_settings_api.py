@@ -115,7 +115,7 @@ def test_ingest_is_refused_until_a_password_is_set(app):
         for wrong in ("other-password", "", None):
             with pytest.raises(ApiError) as denied:
                 authorize_ingest(wrong)
-            assert (denied.value.status, denied.value.code) == (401, "invalid_password")
+            assert (denied.value.status, denied.value.code) == (401, "invalid_ingest_password")
 
 
 def test_rotation_is_seen_at_once_by_both_gunicorn_workers(app, gunicorn_server, auth_headers):
@@ -142,3 +142,26 @@ def test_rotation_is_seen_at_once_by_both_gunicorn_workers(app, gunicorn_server,
         with app.app_context():
             assert check_ingest_password(password) is True
             assert check_ingest_password("rotated-password-1") is (rotation == 0)
+
+
+def test_the_ingest_answers_exactly_what_authorize_ingest_raises(app, client):
+    from tests.ingest_support import booth_parts, configure_slot, content_type, multipart
+    from tests.ingest_support import photo_bytes as photo
+
+    configure_slot(app)
+
+    def upload_with(password):
+        response = client.post("/api/ingest/slot-003", content_type=content_type(),
+                               data=multipart(booth_parts(photo(), password=password)))
+        return response.status_code, response.get_json()["error"]
+
+    def raised_by(password):
+        with app.app_context(), pytest.raises(ApiError) as raised:
+            authorize_ingest(password)
+        error = raised.value
+        return error.status, {"code": error.code, "message": error.message, "details": {}}
+
+    assert upload_with("anything") == raised_by("anything")  # not set yet
+    with app.app_context():
+        rotate_ingest_password("booth-password", "serg")
+    assert upload_with("wrong-password") == raised_by("wrong-password")

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.wsgi import get_input_stream
 
 from photoslot.config import current_config
 from photoslot.providers.base import Deadline
@@ -23,10 +24,14 @@ def run_ingest(slot_id: str, password: str | None, arrived_mono: float, arrived_
         slot_id=slot_id,
         password=password,
         content_type=request.headers.get("Content-Type"),
-        open_body=lambda: request.stream,
+        # Not request.stream: MAX_CONTENT_LENGTH would answer 413 before the password is read
+        # (and request.max_content_length = None falls back to it); the service enforces size.
+        open_body=lambda: get_input_stream(request.environ, max_content_length=None),
         deadline=Deadline(arrived_mono + current_config().t_sync_response_s),
         arrived_at=arrived_at,
+        arrived_mono=arrived_mono,
         query={k: v for k, v in request.args.items() if k != "password"},
+        content_length=request.content_length,
     ), is_test=is_test)
     headers = {
         "X-Job-Id": result.job_id,

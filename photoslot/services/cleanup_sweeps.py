@@ -208,7 +208,8 @@ class Sweep:
         except media_store.MediaPathError:
             self._refuse(row)
             return False
-        if not removed:
+        if not removed and row.kind != "input":
+            # An ended job's input row outlives its file on purpose (its link answers 410).
             self.summary["missing_files"] += 1
         return removed
 

@@ -2,6 +2,9 @@
 
 Order of checks: unknown slot (404) → password (401) → disabled slot (404) → size while streaming
 (413) → magic bytes (415) → decodable, not a bomb (422). Only an accepted photo becomes a job.
+The body size is enforced here, not by Werkzeug's MAX_CONTENT_LENGTH (which refuses a long
+Content-Length before the password field is read): a long Content-Length is refused up front only
+once the request is authorized, otherwise the body is counted and cut off while it streams.
 A database connection is held only for the short reads and writes around the steps, never while
 the body streams in or while the provider works.
 """
@@ -17,18 +20,17 @@ from datetime import datetime
 from typing import BinaryIO
 
 from PIL import Image
-from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.http import parse_options_header
 
 from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
-from photoslot.models import Slot
 from photoslot.offload import off_loop
 from photoslot.providers.base import Deadline
 from photoslot.services import images, jobs, media_store, upload
-from photoslot.services.settings import check_ingest_password
+from photoslot.services.settings import authorize_ingest
+from photoslot.services.slots import get_slot
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +45,12 @@ class IngestRequest:
     slot_id: str
     password: str | None  # from X-Ingest-Password, Authorization: Bearer or ?password=
     content_type: str | None
-    open_body: Callable[[], BinaryIO]  # raises RequestEntityTooLarge for a too-long body
+    open_body: Callable[[], BinaryIO]  # bounded by Content-Length, but not by any size limit
     deadline: Deadline
-    arrived_at: datetime
+    arrived_at: datetime  # wall clock (job rows)
+    arrived_mono: float  # time.monotonic() at arrival (total_ms), whatever the deadline's budget
     query: dict[str, str] = field(default_factory=dict)  # without the password
+    content_length: int | None = None  # as announced (None: chunked)
 
 
 def ingest(req: IngestRequest, is_test: bool = False) -> jobs.JobResult:
@@ -89,11 +93,10 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
         return True
 
     max_bytes = current_config().max_upload_bytes
-    try:
-        body = req.open_body()
-    except RequestEntityTooLarge:
-        raise upload.too_large(max_bytes) from None
-    received = upload.receive(body, _boundary(req.content_type), max_bytes, authorize)
+    if (is_test or req.password is not None) and (
+            (req.content_length or 0) > upload.max_body_bytes(max_bytes)):
+        raise upload.too_large(max_bytes)  # authorized already: refuse before reading a byte
+    received = upload.receive(req.open_body(), _boundary(req.content_type), max_bytes, authorize)
     try:
         part = received.photo()
         if part is None:
@@ -105,7 +108,7 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
         meta = _client_meta(received.fields, req.query, part.filename)
         context["booth"] = meta.get("name")
         job = jobs.open_job(slot, part.path, data, mime, (width, height), meta,
-                            req.arrived_at, req.deadline, is_test=is_test)
+                            req.arrived_at, req.arrived_mono, req.deadline, is_test=is_test)
     finally:
         received.discard()  # the photo part was moved into place by open_job, if it got there
     context["job_id"] = job.id
@@ -114,25 +117,16 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
 
 def _load_slot(slot_id: str) -> jobs.SlotSnapshot:
     try:
-        slot = db.session.get(Slot, slot_id)
-        if slot is None:
-            raise ApiError(404, "slot_not_found", f"there is no slot {slot_id!r}",
-                           {"slot_id": slot_id})
-        return jobs.SlotSnapshot.of(slot)
+        return jobs.SlotSnapshot.of(get_slot(slot_id))  # 404 slot_not_found, as everywhere
     finally:
         db.session.close()
 
 
 def _authorize(slot: jobs.SlotSnapshot, password: str | None) -> None:
     try:
-        valid = check_ingest_password(password)
+        authorize_ingest(password)
     finally:
         db.session.close()  # this may run while the body streams in: give the connection back
-    if valid is None:
-        raise ApiError(401, "ingest_password_not_set",
-                       "ingest password is not set; an administrator must set it first")
-    if not valid:
-        raise ApiError(401, "invalid_ingest_password", "wrong or missing ingest password")
     if not slot.enabled:
         raise ApiError(404, "slot_disabled", f"slot {slot.id!r} is disabled",
                        {"slot_id": slot.id})

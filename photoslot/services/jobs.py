@@ -1,7 +1,8 @@
 """One ingest job: the pending row, the provider call under the deadline, the final status.
 
-Every path out of ``run`` leaves the job in a final status (done, timeout, error) and the input
-file and row deleted; a result file exists only for a ``done`` job. See adr/0004-deadline.md.
+Every path out of ``run`` leaves the job in a final status (done, timeout, error), the input file
+deleted and the input row expired at that moment (its link answers 410 until the cleanup removes
+the row); a result file exists only for a ``done`` job. See adr/0004-deadline.md.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from photoslot import clock
 from photoslot.config import current_config
@@ -30,7 +31,7 @@ from photoslot.providers.base import (
     ProviderRequest,
     ProviderResult,
 )
-from photoslot.services import images, media_store
+from photoslot.services import images, links, media_store
 from photoslot.services.provider_call import call_provider
 from photoslot.services.thumbnails import ThumbnailError, ensure_thumbnail
 
@@ -83,16 +84,14 @@ class JobResult:
     total_ms: int
 
 
-def result_url(job_id: str) -> str:
-    """The absolute public link of a job's result."""
-    return f"{current_config().public_base_url}/public/results/{job_id}"
-
-
 def open_job(slot: SlotSnapshot, spooled_path: str, data: bytes, mime: str,
              size: tuple[int, int], client_meta: dict, arrived_at: datetime,
-             deadline: Deadline, is_test: bool = False) -> OpenJob:
+             arrived_mono: float, deadline: Deadline, is_test: bool = False) -> OpenJob:
     """Commit the ``pending`` job and its ``input`` media object (TTL = T_sync) before any
-    provider work; the spooled upload is moved to the input's final path."""
+    provider work; the spooled upload is moved to the input's final path.
+
+    ``arrived_at``/``arrived_mono``: when the request arrived (wall clock for the rows, monotonic
+    for ``total_ms``), whatever budget ``deadline`` was given."""
     config = current_config()
     job_id, media_id, token = new_uuid(), new_uuid(), new_token()
     path = media_store.relative_path("input", media_id, mime)
@@ -115,8 +114,7 @@ def open_job(slot: SlotSnapshot, spooled_path: str, data: bytes, mime: str,
         raise
     finally:
         db.session.close()
-    photo = InputImage(data, mime, f"{config.public_base_url}/public/media/{token}")
-    arrived_mono = deadline.at - config.t_sync_response_s
+    photo = InputImage(data, mime, links.media_url(token))
     return OpenJob(job_id, slot, path, media_id, photo, templates, deadline, arrived_mono)
 
 
@@ -180,7 +178,7 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
         for written_path in written:
             media_store.delete_file(written_path)
         raise
-    return JobResult(job.id, job.slot.id, image, mime, result_url(job.id), expires_at,
+    return JobResult(job.id, job.slot.id, image, mime, links.result_url(job.id), expires_at,
                      provider_ms, total_ms)
 
 
@@ -208,10 +206,21 @@ def _fail(job: OpenJob, error: ProviderError, provider_ms: int) -> ApiError:
 
 
 def _finish(job: OpenJob, **values: Any) -> None:
-    """Set the final status and drop the input row in one transaction."""
+    """Set the final status and expire the input row in one transaction.
+
+    Only a ``pending`` job is finished: if the cleanup has meanwhile closed it as
+    ``error``/``abandoned``, nothing is written and ApiError 502 ``abandoned`` is raised (the
+    caller deletes the files it wrote), so the answer agrees with the job row.
+    """
     try:
-        db.session.execute(update(JobHistory).where(JobHistory.id == job.id).values(**values))
-        db.session.execute(delete(MediaObject).where(MediaObject.id == job.input_media_id))
+        finished = db.session.execute(
+            update(JobHistory)
+            .where(JobHistory.id == job.id, JobHistory.status == "pending")
+            .values(**values))
+        if finished.rowcount == 0:
+            db.session.rollback()
+            raise _abandoned_meanwhile(job, values["provider_ms"], values["total_ms"])
+        _expire_input(job, values["finished_at"])
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -220,16 +229,27 @@ def _finish(job: OpenJob, **values: Any) -> None:
         db.session.close()
 
 
+def _abandoned_meanwhile(job: OpenJob, provider_ms: int, total_ms: int) -> ApiError:
+    log_event(log, "job_already_abandoned", level=logging.WARNING, job_id=job.id)
+    timings = {"provider_ms": provider_ms, "total_ms": total_ms}
+    return ApiError(502, "abandoned",
+                    "the cleanup closed this job as abandoned before it finished; "
+                    "its outcome was discarded",
+                    {"job_id": job.id, "timings": timings},
+                    headers={"X-Job-Id": job.id, "Server-Timing": server_timing(**timings)})
+
+
 def _abandon(job: OpenJob, exc: BaseException) -> None:
     log_event(log, "job_abandoned", level=logging.ERROR, job_id=job.id, reason=repr(exc)[:300])
+    now = clock.now()
     try:
         db.session.rollback()
         db.session.execute(
             update(JobHistory)
             .where(JobHistory.id == job.id, JobHistory.status == "pending")
             .values(status="error", error_code="internal_error", error_message=repr(exc)[:2000],
-                    finished_at=clock.now(), total_ms=_ms_since(job.arrived_mono)))
-        db.session.execute(delete(MediaObject).where(MediaObject.id == job.input_media_id))
+                    finished_at=now, total_ms=_ms_since(job.arrived_mono)))
+        _expire_input(job, now)
         db.session.commit()
     except Exception:  # the database itself is gone; cleanup's reconciliation takes over
         log.exception("could not mark the job as failed", extra={"fields": {"job_id": job.id}})
@@ -238,9 +258,15 @@ def _abandon(job: OpenJob, exc: BaseException) -> None:
         db.session.close()
 
 
+def _expire_input(job: OpenJob, at: datetime) -> None:
+    """The input's link answers 410 from ``at`` on (``run`` deletes its file); the cleanup
+    deletes the expired row later. A provider fetching late learns the photo is gone."""
+    db.session.execute(update(MediaObject).where(MediaObject.id == job.input_media_id)
+                       .values(expires_at=at))
+
+
 def _templates(slot_id: str) -> tuple[InputImage, ...]:
     """The slot's live template images, in position order (a missing file is skipped, logged)."""
-    base = current_config().public_base_url
     rows = db.session.scalars(
         select(MediaObject).join(SlotTemplateMedia, SlotTemplateMedia.media_id == MediaObject.id)
         .where(SlotTemplateMedia.slot_id == slot_id).order_by(SlotTemplateMedia.position))
@@ -254,7 +280,7 @@ def _templates(slot_id: str) -> tuple[InputImage, ...]:
             log_event(log, "template_missing", level=logging.WARNING, media_id=media.id,
                       slot=slot_id, reason=str(exc)[:200])
             continue
-        templates.append(InputImage(data, media.mime, f"{base}/public/media/{media.token}"))
+        templates.append(InputImage(data, media.mime, links.media_url(media.token)))
     return tuple(templates)
 
 

@@ -96,14 +96,14 @@ def generate_ingest_password(actor: str = audit.SYSTEM_ACTOR) -> str | None:
 
 
 def authorize_ingest(candidate: str | None) -> None:
-    """For the ingest view: 401 ``ingest_password_not_set`` before the first rotation, 401
-    ``invalid_password`` for a wrong or missing candidate, nothing when it matches."""
+    """The ingest's password check: 401 ``ingest_password_not_set`` before the first rotation,
+    401 ``invalid_ingest_password`` for a wrong or missing candidate, nothing when it matches."""
     verdict = check_ingest_password(candidate)
     if verdict is None:
         raise ApiError(401, "ingest_password_not_set",
-                       "the ingest password is not set; an admin must set it first")
+                       "ingest password is not set; an administrator must set it first")
     if not verdict:
-        raise ApiError(401, "invalid_password", "wrong or missing ingest password")
+        raise ApiError(401, "invalid_ingest_password", "wrong or missing ingest password")
 
 
 def settings_view() -> dict[str, Any]:

@@ -4,7 +4,9 @@ Werkzeug's form parser only hands over fields once the whole body is read. The b
 text fields (the password among them) before the photo, so we drive Werkzeug's sans-IO
 ``MultipartDecoder`` ourselves: the caller's ``authorize`` hook sees the fields as soon as the
 first file part starts, before any photo byte is stored, and every file part is cut off at the
-size limit while it streams.
+size limit while it streams. The whole body is counted too (``max_body_bytes``): the caller
+turns off Werkzeug's MAX_CONTENT_LENGTH, whose up-front Content-Length check would answer 413
+before the password could answer 401.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+from werkzeug.sansio.multipart import (
+    Data,
+    Epilogue,
+    Field,
+    File,
+    MultipartDecoder,
+    NeedData,
+    State,
+)
 
 from photoslot.errors import ApiError
 from photoslot.services import media_store
@@ -25,6 +35,8 @@ from photoslot.services import media_store
 FILE_FIELD_PREFERENCE = ("fileToUpload", "file", "image", "photo", "media")
 MAX_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 100
+#: Room for the text fields and part headers on top of the file (as MAX_CONTENT_LENGTH has).
+BODY_SLACK_BYTES = 256 * 1024
 _CHUNK = 64 * 1024
 
 #: ``authorize(fields, final)`` → True once the request is authorized (then it is not called
@@ -63,6 +75,11 @@ class Upload:
             media_store.delete_file(part.path)
 
 
+def max_body_bytes(max_file_bytes: int) -> int:
+    """The most bytes an upload body may have: the file limit plus ``BODY_SLACK_BYTES``."""
+    return max_file_bytes + BODY_SLACK_BYTES
+
+
 def too_large(max_bytes: int) -> ApiError:
     """The 413 every size check answers with."""
     return ApiError(413, "payload_too_large",
@@ -89,9 +106,15 @@ def _receive(stream: BinaryIO, boundary: bytes, max_file_bytes: int, authorize: 
     field_data = bytearray()
     out: BinaryIO | None = None
     current: SpooledFile | None = None
+    body_bytes, max_body = 0, max_body_bytes(max_file_bytes)
     try:
         while True:
-            chunk = _read(stream, max_file_bytes)
+            chunk = _read(stream)
+            if not chunk and decoder.state is not State.EPILOGUE:
+                # Under gunicorn (wsgi.input_terminated) a body cut short of its Content-Length
+                # just ends; Werkzeug's ClientDisconnected only comes from its own LimitedStream.
+                raise _incomplete()
+            body_bytes += len(chunk)
             decoder.receive_data(chunk or None)
             event = _next(decoder)
             while not isinstance(event, NeedData | Epilogue):
@@ -118,6 +141,9 @@ def _receive(stream: BinaryIO, boundary: bytes, max_file_bytes: int, authorize: 
                     if not event.more_data and field_name is not None:
                         upload.fields.setdefault(field_name, field_data.decode("utf-8", "replace"))
                 event = _next(decoder)
+            if body_bytes > max_body:
+                # After this chunk's events: fields that came first were authorized (401 wins).
+                raise too_large(max_file_bytes)
             if len(decoder.buffer) > MAX_FIELD_BYTES:
                 # Drained data leaves only a partial boundary behind; more means endless headers.
                 raise ApiError(400, "malformed_multipart", "a multipart part header is too long")
@@ -130,15 +156,16 @@ def _receive(stream: BinaryIO, boundary: bytes, max_file_bytes: int, authorize: 
         authorize(dict(upload.fields), True)
 
 
-def _read(stream: BinaryIO, max_file_bytes: int) -> bytes:
+def _read(stream: BinaryIO) -> bytes:
     try:
         return stream.read(_CHUNK)
-    except RequestEntityTooLarge:
-        # Werkzeug's MAX_CONTENT_LENGTH cut a chunked (length-less) body off while it streamed.
-        raise too_large(max_file_bytes) from None
     except ClientDisconnected:
-        raise ApiError(400, "incomplete_upload",
-                       "the body ended before its announced Content-Length") from None
+        raise _incomplete() from None
+
+
+def _incomplete() -> ApiError:
+    return ApiError(400, "incomplete_upload",
+                    "the body ended before the upload was complete (its closing boundary)")
 
 
 def _next(decoder: MultipartDecoder):

@@ -123,7 +123,7 @@ def test_each_failure_mode_gives_its_status_code_and_a_final_job(
     assert (job.provider, job.operation) == ("gemini", "edit") and job.error_message
     assert 0 <= job.provider_ms <= job.total_ms
     assert len(gemini_fake.requests) == 1  # retries are off: one call per photo
-    assert_consistent(gemini_app, media_root)  # no input file or row, no spool file
+    assert_consistent(gemini_app, media_root)  # no input file (its row expired), no spool file
 
 
 def test_model_refusal_text_reaches_the_booth_truncated(gemini_app, gemini_fake):

@@ -152,7 +152,7 @@ def test_each_failure_mode_is_a_502_with_its_code_and_a_final_job(
     assert (job.provider, job.operation) == ("turbotext", "generate_image2image")
     assert 0 <= job.provider_ms <= job.total_ms
     assert len([r for r in fake.requests if r.method == "POST"]) <= 2  # no retries
-    assert_consistent(tt_app, media_root)  # no input file or row, no spool file
+    assert_consistent(tt_app, media_root)  # no input file (its row expired), no spool file
 
 
 @pytest.mark.parametrize("mode", [f"latency={(T_SYNC + 3) * 1000}", "never_ready"])
@@ -203,7 +203,8 @@ def test_an_input_link_turbotext_cannot_reach_is_a_502_provider_error(
     assert_consistent(unreachable, media_root)
 
 
-def test_turbotext_fetches_the_input_link_which_answers_410_after_t_sync(tt_app, server, fake):
+def test_turbotext_fetches_the_input_link_which_answers_410_once_the_job_ended(
+        tt_app, server, fake, media_root):
     fake.mode = "latency=2500"  # the fake downloads the photo, then holds its answer 2.5 s
     with ThreadPoolExecutor(1) as pool:
         answer = pool.submit(ingest, server)
@@ -214,20 +215,27 @@ def test_turbotext_fetches_the_input_link_which_answers_410_after_t_sync(tt_app,
         path = f"/public/media/{link.token}"
         assert (download["url"], download["status"]) == (f"{server.base_url}{path}", 200)
         assert (link.job_id, job.status) == (job.id, "pending")  # the job is still running
-
-        # gunicorn runs on its own clock, which a test cannot move; the link's TTL is a column
-        # of the shared database, so the test's app (same database, clock moved here) answers
-        # exactly what every worker will answer once T_sync has passed for real.
+        assert link.expires_at - job.started_at == timedelta(seconds=T_SYNC)
         client = tt_app.test_client()
         assert client.get(path).status_code == 200
-        clock.advance(timedelta(seconds=T_SYNC + 1))
-        gone = client.get(path)
-        error = assert_error(gone, 410, "media_expired")
-        assert_contract(gone)
-        assert error["details"]["expired_at"] == link.expires_at.isoformat()
-        assert link.expires_at - job.started_at == timedelta(seconds=T_SYNC)
-        assert jobs(tt_app)[0].status == "pending"  # checked while the link still existed
         assert answer.result().status_code == 200
+
+    # The job ended: from that moment a late fetch learns the photo is gone (410), not unknown.
+    [ended] = jobs(tt_app)
+    [expired] = media_rows(tt_app, "input")
+    assert ended.status == "done" and expired.expires_at == ended.finished_at
+    late = requests.get(f"{server.base_url}{path}", timeout=10)
+    assert_error(late, 410, "media_expired")
+    assert_contract(late)
+    gone = client.get(path)
+    error = assert_error(gone, 410, "media_expired")
+    assert_contract(gone)
+    assert error["details"]["expired_at"] == ended.finished_at.isoformat()
+    # gunicorn runs on its own clock, which a test cannot move; the link's expiry is a column of
+    # the shared database, so the test's app (clock moved here) answers what every worker will.
+    clock.advance(timedelta(seconds=T_SYNC + 1))
+    assert_error(client.get(path), 410, "media_expired")
+    assert_consistent(tt_app, media_root)
 
     # The token is random (secrets.token_urlsafe), at least 128 bits, and not the job's id.
     raw = base64.urlsafe_b64decode(link.token + "=" * (-len(link.token) % 4))

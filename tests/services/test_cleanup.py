@@ -140,13 +140,25 @@ def test_rows_whose_file_vanished_are_removed_with_their_thumbnails(app, media_r
 
 def test_a_file_already_missing_is_not_an_error(app):
     with app.app_context():
-        media = add_media("input", expires_at=clock.now() + timedelta(seconds=60))
+        media = add_media("result", expires_at=clock.now() + timedelta(seconds=60))
         media_store.delete_file(media.path)
         clock.advance(timedelta(minutes=2))
         outcome = run_cleanup()
         assert outcome.status == "ok"
-        assert outcome.summary["deleted"]["input"] == {"objects": 1, "bytes": 0}
+        assert outcome.summary["deleted"]["result"] == {"objects": 1, "bytes": 0}
         assert outcome.summary["missing_files"] == 1
+        assert not exists(media.id)
+
+
+def test_an_ended_jobs_input_without_its_file_is_not_counted_missing(app):
+    # A job's end deletes the input file but keeps the row, expired, so its link answers 410.
+    with app.app_context():
+        media = add_media("input", expires_at=clock.now())
+        media_store.delete_file(media.path)
+        outcome = run_cleanup()
+        assert outcome.status == "ok"
+        assert outcome.summary["deleted"]["input"] == {"objects": 1, "bytes": 0}
+        assert outcome.summary["missing_files"] == 0
         assert not exists(media.id)
 
 
