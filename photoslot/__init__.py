@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from photoslot.config import ACCESS_TOKEN_LIFETIME, Config, ConfigError
+from photoslot.config import ACCESS_TOKEN_LIFETIME, BODY_SLACK_BYTES, Config, ConfigError
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -42,7 +42,7 @@ def configure(app: Flask, config: Config) -> None:
         SECRET_KEY=config.secret_key,
         SQLALCHEMY_DATABASE_URI=config.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options,
-        MAX_CONTENT_LENGTH=config.max_upload_bytes + 256 * 1024,
+        MAX_CONTENT_LENGTH=config.max_upload_bytes + BODY_SLACK_BYTES,
         JSON_SORT_KEYS=False,
         JWT_SECRET_KEY=config.secret_key,
         JWT_ALGORITHM="HS256",

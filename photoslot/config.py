@@ -22,6 +22,8 @@ ALL_PERMISSIONS = frozenset(
 ADMIN_NAMES = ("serg", "igor")
 #: Lifetime of an admin access token: fixed at 24 h by the spec, not configurable.
 ACCESS_TOKEN_LIFETIME = timedelta(hours=24)
+#: Room for the text fields and part headers of an upload on top of the file itself.
+BODY_SLACK_BYTES = 256 * 1024
 DEFAULT_TURBOTEXT_URL = "https://www.turbotext.ru"
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
 # An entry starts where a comma is followed by "name:"; argon2 hashes contain commas but no colons.

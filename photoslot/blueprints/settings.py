@@ -41,16 +41,7 @@ def get_settings() -> ResponseReturnValue:
 @require_permission("settings:write")
 def put_settings() -> ResponseReturnValue:
     """Rotate the ingest password; effective at once in every worker."""
-    body = json_object()
-    unknown = sorted(set(body) - {"ingest_password"})
-    if unknown or "ingest_password" not in body:
-        details = {name: "read-only or unknown setting" for name in unknown}
-        if "ingest_password" not in body:
-            details["ingest_password"] = "required"
-        raise ApiError(422, "validation_error", "only ingest_password can be changed",
-                       {"fields": details})
-    settings.rotate_ingest_password(body["ingest_password"], str(get_jwt_identity()))
-    return jsonify(settings.settings_view())
+    return jsonify(settings.update_settings(json_object(), str(get_jwt_identity())))
 
 
 @bp.get("/audit")

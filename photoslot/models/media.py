@@ -41,11 +41,3 @@ class MediaObject(Base):
     )
 
     __table_args__ = (Index("ix_media_object_kind_created_at", "kind", "created_at"),)
-
-    def is_expired(self, at: datetime | None = None) -> bool:
-        """True once ``expires_at`` has passed (by the application clock).
-
-        Deprecated: the rule lives in ``services.media`` (``expired_at``/``ensure_not_expired``,
-        which also expire a thumbnail with its parent); kept only until jobs.py switches.
-        """
-        return self.expires_at is not None and self.expires_at <= (at or clock.now())

@@ -32,12 +32,14 @@ from photoslot.providers.base import (
     ProviderResult,
 )
 from photoslot.services import images, links, media_store
+from photoslot.services.media import expired_at
 from photoslot.services.provider_call import call_provider
 from photoslot.services.thumbnails import ThumbnailError, ensure_thumbnail
 
 log = logging.getLogger(__name__)
 
-# Below this much time left, the result's thumbnail is left to the first slot view (ADR 0006).
+# Below this much time left the answer matters more than a preview: the result keeps no
+# thumbnail and slot views show the full image instead (ADR 0006).
 THUMBNAIL_MIN_REMAINING_S = 1.0
 
 
@@ -272,7 +274,7 @@ def _templates(slot_id: str) -> tuple[InputImage, ...]:
         .where(SlotTemplateMedia.slot_id == slot_id).order_by(SlotTemplateMedia.position))
     templates = []
     for media in rows:
-        if media.is_expired():
+        if expired_at(media) is not None:
             continue
         try:
             data = media_store.read_bytes(media.path)

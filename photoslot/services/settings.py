@@ -124,3 +124,16 @@ def settings_view() -> dict[str, Any]:
             for name, provider in sorted(all_providers().items())
         },
     }
+
+
+def update_settings(body: dict[str, Any], actor: str) -> dict[str, Any]:
+    """PUT /api/settings: only ``ingest_password`` may and must be sent; 422 lists bad fields."""
+    unknown = sorted(set(body) - {"ingest_password"})
+    if unknown or "ingest_password" not in body:
+        details = {name: "read-only or unknown setting" for name in unknown}
+        if "ingest_password" not in body:
+            details["ingest_password"] = "required"
+        raise ApiError(422, "validation_error", "only ingest_password can be changed",
+                       {"fields": details})
+    rotate_ingest_password(body["ingest_password"], actor)
+    return settings_view()

@@ -28,6 +28,7 @@ from werkzeug.sansio.multipart import (
     State,
 )
 
+from photoslot.config import BODY_SLACK_BYTES
 from photoslot.errors import ApiError
 from photoslot.services import media_store
 
@@ -35,8 +36,6 @@ from photoslot.services import media_store
 FILE_FIELD_PREFERENCE = ("fileToUpload", "file", "image", "photo", "media")
 MAX_FIELD_BYTES = 64 * 1024
 MAX_PARTS = 100
-#: Room for the text fields and part headers on top of the file (as MAX_CONTENT_LENGTH has).
-BODY_SLACK_BYTES = 256 * 1024
 _CHUNK = 64 * 1024
 
 #: ``authorize(fields, final)`` → True once the request is authorized (then it is not called
