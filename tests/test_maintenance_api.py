@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from photoslot import clock
@@ -63,9 +64,11 @@ def test_manual_cleanup_answers_409_while_another_runs(app, client, auth_headers
     assert_contract(response)
 
 
-def test_manual_cleanup_rejects_a_malformed_body(client, auth_headers):
-    response = client.post(CLEANUP, json={"dry_run": "yes"}, headers=auth_headers())
+@pytest.mark.parametrize("body", [{"dry_run": "yes"}, {"dry_run": True, "force": True}])
+def test_manual_cleanup_rejects_a_malformed_body(client, auth_headers, body):
+    response = client.post(CLEANUP, json=body, headers=auth_headers())
     assert_error(response, 422, "validation_error")
+    assert_contract(response)
 
 
 def test_storage_report_counts_per_kind_for_any_admin(app, client, auth_headers):

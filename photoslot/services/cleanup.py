@@ -74,7 +74,7 @@ def run_cleanup_now(body: object, actor: str) -> dict[str, Any]:
     the lock, 500 when the run fails; otherwise the outcome as a dict."""
     body = {} if body is None else body
     dry_run = body.get("dry_run", False) if isinstance(body, dict) else None
-    if not isinstance(dry_run, bool):
+    if not isinstance(dry_run, bool) or set(body) - {"dry_run"}:
         raise ApiError(422, "validation_error", "body must be {\"dry_run\": true|false} or empty")
     try:
         outcome = run_cleanup(dry_run=dry_run, actor=actor, audited=True)

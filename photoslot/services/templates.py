@@ -20,7 +20,7 @@ from photoslot.providers import all_providers
 from photoslot.services import audit, images, media_store
 from photoslot.services.links import iso, media_url, thumbnail_url
 from photoslot.services.media import ensure_not_expired
-from photoslot.services.slots import get_slot, version_conflict
+from photoslot.services.slots import MAX_TEMPLATES_PER_SLOT, get_slot, version_conflict
 from photoslot.services.thumbnails import ensure_thumbnail, thumbnails_of
 
 log = logging.getLogger(__name__)
@@ -149,6 +149,10 @@ def bind_template(slot_id: str, media_id: str) -> Slot:
     before = [link.media_id for link in slot.template_links]
     if media_id in before:
         return slot
+    if len(before) >= MAX_TEMPLATES_PER_SLOT:
+        raise ApiError(422, "validation_error", "this slot already has the most templates allowed",
+                       {"fields": {"template_media_ids": f"at most {MAX_TEMPLATES_PER_SLOT} "
+                                                         "templates per slot"}})
     position = db.session.scalar(
         select(func.coalesce(func.max(SlotTemplateMedia.position), -1))
         .where(SlotTemplateMedia.slot_id == slot_id)

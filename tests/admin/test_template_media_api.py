@@ -234,3 +234,18 @@ def test_bind_on_a_slot_changed_meanwhile_is_409_with_the_current_config(app, te
             "slot-010", "changed elsewhere", 2)
         assert current["template_media_ids"] == []
         assert db.session.get(Slot, "slot-010").template_links == []
+
+
+def test_bind_refuses_more_templates_than_a_slot_may_hold(client, auth_headers, monkeypatch):
+    from photoslot.services import templates
+
+    monkeypatch.setattr(templates, "MAX_TEMPLATES_PER_SLOT", 2)
+    ids = [upload(client, auth_headers(), image_bytes("PNG", (40, 30))).get_json()["id"]
+           for _ in range(3)]
+    for media_id in ids[:2]:
+        assert client.post(f"/api/slots/slot-001/template-media/{media_id}",
+                           headers=auth_headers()).status_code == 200
+    response = client.post(f"/api/slots/slot-001/template-media/{ids[2]}", headers=auth_headers())
+    error = assert_error(response, 422, "validation_error")
+    assert "template_media_ids" in error["details"]["fields"]
+    assert_contract(response)
