@@ -57,6 +57,10 @@ def booth_format(upload_mime: str) -> str:
 
 def convert(data: bytes, mime: str) -> bytes:
     """Re-encode a decodable image as ``mime`` (JPEG: transparency flattened onto white)."""
+    return off_loop(_convert, data, mime)
+
+
+def _convert(data: bytes, mime: str) -> bytes:
     with Image.open(io.BytesIO(data)) as image:
         out = io.BytesIO()
         if mime == "image/png":

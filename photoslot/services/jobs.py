@@ -190,7 +190,7 @@ def _thumbnail(job: OpenJob, media: MediaObject, image: bytes) -> list[str]:
         return []
     try:
         return [ensure_thumbnail(media, image).path]
-    except ThumbnailError as exc:  # the booth still gets its result; the view retries later
+    except ThumbnailError as exc:  # the booth still gets its result; views show the full image
         log_event(log, "thumbnail_failed", level=logging.WARNING, media_id=media.id,
                   job_id=job.id, reason=str(exc)[:200])
         return []
