@@ -40,8 +40,8 @@ from photoslot.auth import hash_password  # noqa: E402
 from photoslot.extensions import db  # noqa: E402
 from photoslot.models import SLOT_IDS, AuditLog, JobHistory, MediaObject  # noqa: E402
 from photoslot.models.base import new_uuid  # noqa: E402
-from photoslot.services import media_store  # noqa: E402
-from photoslot.services.slots import seed_slots  # noqa: E402
+from photoslot.services.media import store  # noqa: E402
+from photoslot.services.slots.configure import seed_slots  # noqa: E402
 
 DETAIL_SLOT = "slot-001"
 PUT_CONFIGS = (
@@ -92,8 +92,8 @@ def seed(app, jobs_per_slot: int) -> list[str]:
         data = png((1024, 768))
         for job_id in job_ids[:jobs_per_slot][:60:5]:  # every 5th job of slot-001 is done
             media_id = new_uuid()
-            path = media_store.relative_path("result", media_id, "image/png")
-            media_store.write_bytes(path, data)
+            path = store.relative_path("result", media_id, "image/png")
+            store.write_bytes(path, data)
             db.session.add(MediaObject(id=media_id, kind="result", path=path, mime="image/png",
                                        size=len(data), width=1024, height=768, slot_id=DETAIL_SLOT,
                                        job_id=job_id, expires_at=now + timedelta(hours=72)))
@@ -111,7 +111,7 @@ def unseed(app, job_ids: list[str], audit_after: int) -> None:
         db.session.execute(delete(JobHistory).where(JobHistory.id.in_(job_ids)))
         db.session.commit()
         for path in media:
-            media_store.delete_file(path)
+            store.delete_file(path)
 
 
 def start_gunicorn(env: dict[str, str], workers: int,

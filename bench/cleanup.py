@@ -29,8 +29,8 @@ from photoslot.extensions import db  # noqa: E402
 from photoslot.models import MediaObject  # noqa: E402
 from photoslot.models.base import new_uuid  # noqa: E402
 from photoslot.models.media import new_token  # noqa: E402
-from photoslot.services import media_store  # noqa: E402
-from photoslot.services.cleanup import run_cleanup  # noqa: E402
+from photoslot.services.cleanup.runs import run_cleanup  # noqa: E402
+from photoslot.services.media import store  # noqa: E402
 
 FILE_BYTES = b"\xff\xd8\xff\xe0" + b"x" * 60
 CHUNK = 5000
@@ -38,8 +38,8 @@ CHUNK = 5000
 
 def seed(count: int) -> None:
     """``count`` expired objects: 45 % inputs, 45 % results, 10 % thumbnails of those results."""
-    root = media_store.media_root()
-    for directory in media_store.KIND_DIRS.values():
+    root = store.media_root()
+    for directory in store.KIND_DIRS.values():
         (root / directory).mkdir(parents=True, exist_ok=True)
     expired = clock.now() - timedelta(hours=1)
     rows: list[dict] = []
@@ -47,7 +47,7 @@ def seed(count: int) -> None:
     for i in range(count):
         kind = "thumbnail" if i % 10 == 9 else ("input" if i % 2 else "result")
         media_id = new_uuid()
-        path = media_store.relative_path(kind, media_id, "image/jpeg")
+        path = store.relative_path(kind, media_id, "image/jpeg")
         (root / path).write_bytes(FILE_BYTES)
         rows.append({
             "id": media_id, "kind": kind, "path": path, "mime": "image/jpeg",

@@ -96,7 +96,7 @@ def prepare(env: dict[str, str], delay_ms: int) -> str:
     from photoslot import create_app
     from photoslot.extensions import db
     from photoslot.services.settings import set_ingest_password
-    from photoslot.services.slots import seed_slots
+    from photoslot.services.slots.configure import seed_slots
 
     app = create_app(env)
     with app.app_context():
@@ -110,7 +110,7 @@ def prepare(env: dict[str, str], delay_ms: int) -> str:
 
 def prepare_delay(env: dict[str, str], delay_ms: int) -> None:
     from photoslot import create_app
-    from photoslot.services.slots import update_slot
+    from photoslot.services.slots.configure import update_slot
 
     with create_app(env).app_context():
         update_slot("slot-003", {"provider": "local", "operation": "grayscale",

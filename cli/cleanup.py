@@ -10,7 +10,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
-from photoslot.services.cleanup import CleanupFailed, CleanupOutcome, run_cleanup
+from photoslot.services.cleanup.runs import CleanupFailed, CleanupOutcome, run_cleanup
 
 
 @click.command("cleanup-media")

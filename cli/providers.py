@@ -3,8 +3,9 @@
 import click
 from flask.cli import AppGroup
 
+from photoslot.clock import Deadline
 from photoslot.providers import all_providers
-from photoslot.providers.base import Deadline, ProviderError
+from photoslot.providers.base import ProviderError
 
 LIVE_CHECK_SECONDS = 15
 

@@ -5,7 +5,7 @@ from flask.cli import with_appcontext
 
 from photoslot.config import current_config
 from photoslot.services.settings import generate_ingest_password
-from photoslot.services.slots import seed_slots
+from photoslot.services.slots.configure import seed_slots
 
 
 @click.command("seed")

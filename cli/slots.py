@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from photoslot.errors import ApiError
 from photoslot.services.audit import SYSTEM_ACTOR
-from photoslot.services.slots import list_slots, update_slot
+from photoslot.services.slots.configure import list_slots, update_slot
 
 
 @click.group("slots", cls=AppGroup)

@@ -21,7 +21,7 @@ from photoslot.config import ALL_PERMISSIONS
 from photoslot.extensions import db
 from photoslot.models import Base
 from photoslot.services.auth import issue_token
-from photoslot.services.slots import seed_slots
+from photoslot.services.slots.configure import seed_slots
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORDS = {"serg": "serg-test-password", "igor": "igor-test-password"}

@@ -15,9 +15,9 @@ from photoslot.extensions import db
 from photoslot.models import JobHistory, MediaObject
 from photoslot.services.audit import SYSTEM_ACTOR
 from photoslot.services.settings import set_ingest_password
-from photoslot.services.slots import update_slot
-from photoslot.services.templates import bind_template as bind_slot_template
-from photoslot.services.templates import register_template
+from photoslot.services.slots.configure import update_slot
+from photoslot.services.slots.templates import bind_template as bind_slot_template
+from photoslot.services.slots.templates import register_template
 from tests.contract import assert_contract, assert_error
 
 INGEST_PASSWORD = "the-ingest-password"

@@ -9,7 +9,7 @@ from photoslot import clock
 from photoslot.extensions import db
 from photoslot.models import JobHistory, MediaObject
 from photoslot.models.base import new_uuid
-from photoslot.services import media_store
+from photoslot.services.media import store
 
 JPEG = b"\xff\xd8\xff\xe0" + b"photoslot-test-bytes" * 10
 
@@ -36,9 +36,9 @@ def add_media(
 ) -> MediaRef:
     """Write a file through media_store and commit its media_object row (call in app context)."""
     media_id = new_uuid()
-    relative = path or media_store.relative_path(kind, media_id, "image/jpeg")
+    relative = path or store.relative_path(kind, media_id, "image/jpeg")
     if write_file:
-        media_store.write_bytes(relative, data)
+        store.write_bytes(relative, data)
     media = MediaObject(
         id=media_id,
         kind=kind,

@@ -16,8 +16,8 @@ from sqlalchemy import select, text
 from photoslot import clock
 from photoslot.extensions import db
 from photoslot.models import CleanupRun
-from photoslot.services.cleanup import run_cleanup
-from photoslot.services.cleanup_lock import cleanup_lock
+from photoslot.services.cleanup.lock import cleanup_lock
+from photoslot.services.cleanup.runs import run_cleanup
 from tests.conftest import ROOT
 from tests.media_helpers import add_media, exists
 

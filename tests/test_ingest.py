@@ -169,7 +169,7 @@ def test_password_is_accepted_from_every_documented_place(ready, client, where):
 def test_frame_overlays_the_slots_template(ready, client, media_root):
     from photoslot.extensions import db
     from photoslot.models import MediaObject, SlotTemplateMedia
-    from photoslot.services import media_store
+    from photoslot.services.media import store
 
     overlay = Image.new("RGBA", (32, 24), (255, 0, 0, 0))
     overlay.paste((255, 0, 0, 255), (0, 0, 32, 3))  # a red band on top
@@ -178,7 +178,7 @@ def test_frame_overlays_the_slots_template(ready, client, media_root):
     with ready.app_context():
         media = MediaObject(kind="template", path="templates/frame.png", mime="image/png",
                             size=len(data.getvalue()), width=32, height=24)
-        media_store.write_bytes(media.path, data.getvalue())
+        store.write_bytes(media.path, data.getvalue())
         db.session.add(media)
         db.session.flush()
         db.session.add(SlotTemplateMedia(slot_id="slot-003", media_id=media.id, position=0))
@@ -221,7 +221,7 @@ def test_an_admin_trial_run_needs_no_password_and_works_on_a_disabled_slot(app, 
     from flask import request
 
     from photoslot.providers.base import Deadline
-    from photoslot.services.ingest import IngestRequest, ingest
+    from photoslot.services.ingest.pipeline import IngestRequest, ingest
 
     configure_slot(app, enabled=False)  # and no ingest password set at all
     body = multipart(booth_parts(photo_bytes(), password=None))
@@ -239,7 +239,7 @@ def test_total_ms_counts_from_the_arrival_whatever_budget_the_deadline_has(ready
     from flask import request
 
     from photoslot.providers.base import Deadline
-    from photoslot.services.ingest import IngestRequest, ingest
+    from photoslot.services.ingest.pipeline import IngestRequest, ingest
 
     arrived_mono = time.monotonic() - 1.5  # the request arrived 1.5 s ago ...
     deadline = Deadline(arrived_mono + 10)  # ... with a 10 s budget, not T_sync
@@ -257,7 +257,7 @@ def test_total_ms_counts_from_the_arrival_whatever_budget_the_deadline_has(ready
 
 
 def test_result_removed_by_cleanup_is_410_not_404(ready, client, app):
-    from photoslot.services.cleanup import run_cleanup
+    from photoslot.services.cleanup.runs import run_cleanup
 
     ingest = post(client, multipart(booth_parts(photo_bytes())))
     path = ingest.headers["X-Result-Url"].removeprefix("http://gateway.test")
@@ -295,7 +295,7 @@ def test_the_ingest_makes_the_results_thumbnail_so_slot_views_do_no_image_work(
 
 def test_near_the_deadline_the_result_goes_without_a_thumbnail(
         ready, client, auth_headers, monkeypatch):
-    from photoslot.services import jobs as jobs_service
+    from photoslot.services.ingest import jobs as jobs_service
 
     monkeypatch.setattr(jobs_service, "THUMBNAIL_MIN_REMAINING_S", 10**6)
     assert post(client, multipart(booth_parts(photo_bytes()))).status_code == 200

@@ -18,7 +18,7 @@ from photoslot.providers.base import (
     ProviderRequest,
     ProviderResult,
 )
-from photoslot.services.cleanup import run_cleanup
+from photoslot.services.cleanup.runs import run_cleanup
 from tests.contract import assert_contract, assert_error
 from tests.ingest_support import (
     assert_consistent,

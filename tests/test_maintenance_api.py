@@ -10,7 +10,7 @@ from sqlalchemy import select
 from photoslot import clock
 from photoslot.extensions import db
 from photoslot.models import AuditLog, CleanupRun
-from photoslot.services.cleanup_lock import cleanup_lock
+from photoslot.services.cleanup.lock import cleanup_lock
 from tests.contract import assert_contract, assert_error
 from tests.media_helpers import JPEG, add_media, exists
 

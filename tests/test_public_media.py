@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from photoslot import clock
-from photoslot.services import media_store
+from photoslot.services.media import store
 from tests.contract import assert_contract, assert_error
 from tests.media_helpers import JPEG, add_media
 
@@ -32,7 +32,7 @@ def test_result_is_served_until_ttl_and_gone_right_after_even_before_cleanup(app
     assert_contract(gone)
     assert error["details"]["expired_at"] == expires_at.isoformat()
     with app.app_context():
-        assert media_store.resolve(result.path).exists()  # no cleanup ran: TTL checked on read
+        assert store.resolve(result.path).exists()  # no cleanup ran: TTL checked on read
 
 
 def test_head_gives_type_and_length_without_a_body(app, client):

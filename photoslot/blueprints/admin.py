@@ -14,7 +14,12 @@ from photoslot.auth import require_permission
 from photoslot.blueprints import json_object
 from photoslot.blueprints.ingest_response import run_ingest
 from photoslot.errors import ApiError
-from photoslot.services import audit, cleanup, media, slot_views, slots, templates
+from photoslot.services import audit
+from photoslot.services.cleanup import runs as cleanup
+from photoslot.services.media import lifetime
+from photoslot.services.slots import configure as slots
+from photoslot.services.slots import templates
+from photoslot.services.slots import views as slot_views
 
 bp = Blueprint("admin", __name__)
 
@@ -150,4 +155,4 @@ def maintenance_cleanup() -> ResponseReturnValue:
 @require_permission()
 def maintenance_storage() -> ResponseReturnValue:
     """Objects and bytes per kind, free disk space of the media root, the last good cleanup."""
-    return jsonify({**media.storage_usage(), "last_cleanup": cleanup.last_run("ok")})
+    return jsonify({**lifetime.storage_usage(), "last_cleanup": cleanup.last_run("ok")})

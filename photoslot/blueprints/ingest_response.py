@@ -8,10 +8,10 @@ from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wsgi import get_input_stream
 
+from photoslot.clock import Deadline, iso
 from photoslot.config import current_config
-from photoslot.providers.base import Deadline
-from photoslot.services import ingest as ingest_service
-from photoslot.services.jobs import JobResult, server_timing
+from photoslot.services.ingest import pipeline as ingest_service
+from photoslot.services.ingest.jobs import JobResult, server_timing
 
 
 def run_ingest(slot_id: str, password: str | None, arrived_mono: float, arrived_at: datetime,
@@ -56,7 +56,7 @@ def _json_body(result: JobResult) -> dict:
         "status": "done",
         "slot_id": result.slot_id,
         "result_url": result.result_url,
-        "expires_at": result.expires_at.isoformat(),
+        "expires_at": iso(result.expires_at),
         "mime": result.mime,
         "timings": {"provider_ms": result.provider_ms, "total_ms": result.total_ms},
     }

@@ -6,8 +6,8 @@ from flask import Blueprint, Response, jsonify, send_file
 from flask.typing import ResponseReturnValue
 
 from photoslot.models import MediaObject
-from photoslot.services import media
-from photoslot.services.results import live_result
+from photoslot.services.media import lifetime
+from photoslot.services.media.lifetime import live_result
 
 bp = Blueprint("public", __name__)
 
@@ -27,20 +27,20 @@ def result(job_id: str) -> ResponseReturnValue:
 @bp.get("/public/media/<token>")
 def media_file(token: str) -> ResponseReturnValue:
     """A media object by its public token (GET and HEAD): 404 unknown, 410 once expired."""
-    return _send(media.load_live_media(token))
+    return _send(lifetime.load_live_media(token))
 
 
 @bp.get("/public/thumbnails/<token>")
 def thumbnail(token: str) -> ResponseReturnValue:
     """A 320 px JPEG rendition by its token (GET and HEAD); 404 unknown, 410 expired."""
-    return _send(media.load_live_media(token, kind="thumbnail"))
+    return _send(lifetime.load_live_media(token, kind="thumbnail"))
 
 
 def _send(found: MediaObject) -> Response:
     """Every public file the same way: conditional and ranged, cached no longer than it lives."""
-    response = send_file(media.file_of(found), mimetype=found.mime, etag=found.id,
+    response = send_file(lifetime.file_of(found), mimetype=found.mime, etag=found.id,
                          last_modified=found.created_at, conditional=True,
-                         max_age=media.cache_seconds(found))
+                         max_age=lifetime.cache_seconds(found))
     response.cache_control.public = True
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,14 +1,23 @@
-"""The one interface every provider driver implements, and its error family."""
+"""The one interface every provider driver implements, and its error family.
+
+Drivers get the request's ``Deadline`` (from ``photoslot.clock``, re-exported here) to size their
+own timeouts."""
 
 from __future__ import annotations
 
-import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from photoslot.clock import Deadline
+
 if TYPE_CHECKING:
     from photoslot.config import Config
+
+__all__ = [
+    "Deadline", "ERROR_CODES", "InputImage", "Provider", "ProviderError", "ProviderRequest",
+    "ProviderResult",
+]
 
 ERROR_CODES = frozenset(
     {
@@ -67,25 +76,6 @@ class ProviderResult:
     image: bytes
     mime: str
     timings: dict[str, int] = field(default_factory=dict)
-
-
-class Deadline:
-    """An absolute point on the monotonic clock by which the job must be answered."""
-
-    def __init__(self, at: float):
-        self.at = at
-
-    @classmethod
-    def after(cls, seconds: float) -> Deadline:
-        return cls(time.monotonic() + seconds)
-
-    def remaining(self) -> float:
-        """Seconds left, never negative."""
-        return max(0.0, self.at - time.monotonic())
-
-    @property
-    def expired(self) -> bool:
-        return self.remaining() <= 0.0
 
 
 class Provider(ABC):

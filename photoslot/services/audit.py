@@ -9,6 +9,7 @@ from flask import g, has_request_context, request
 from flask_jwt_extended import get_jwt_identity
 from sqlalchemy import select
 
+from photoslot.clock import iso
 from photoslot.extensions import db
 from photoslot.models import AuditLog
 
@@ -103,7 +104,7 @@ def query(
 def _as_dict(row: AuditLog) -> dict[str, Any]:
     return {
         "id": row.id,
-        "at": row.at.isoformat(),
+        "at": iso(row.at),
         "actor": row.actor,
         "action": row.action,
         "entity": row.entity,

@@ -12,6 +12,7 @@ from typing import Any
 
 from photoslot import clock
 from photoslot.auth import hash_password, verify_password
+from photoslot.clock import iso
 from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
@@ -113,7 +114,7 @@ def settings_view() -> dict[str, Any]:
     return {
         "ingest_password": {
             "set": row is not None,
-            "updated_at": row.updated_at.isoformat() if row else None,
+            "updated_at": iso(row.updated_at) if row else None,
             "updated_by": row.updated_by if row else None,
         },
         "t_sync_response_s": config.t_sync_response_s,

@@ -16,7 +16,7 @@ from photoslot.extensions import db
 from photoslot.models import JobHistory, MediaObject
 from photoslot.models.base import new_uuid
 from photoslot.providers.base import Deadline, Provider, ProviderRequest, ProviderResult
-from photoslot.services import media_store
+from photoslot.services.media import store
 
 
 class PaintDriver(Provider):
@@ -100,8 +100,8 @@ def add_media(app: Flask) -> Callable[..., dict[str, Any]]:
             media = MediaObject(id=media_id, kind=kind, mime="image/png", size=len(data),
                                 width=size[0], height=size[1], slot_id=slot_id, job_id=job_id,
                                 expires_at=expires_at, created_at=created_at or clock.now(),
-                                path=media_store.relative_path(kind, media_id, "image/png"))
-            media_store.write_bytes(media.path, data)
+                                path=store.relative_path(kind, media_id, "image/png"))
+            store.write_bytes(media.path, data)
             db.session.add(media)
             db.session.commit()
             return {"id": media.id, "token": media.token, "path": media.path}

@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 from photoslot import clock
 from photoslot.extensions import db
 from photoslot.models import SLOT_IDS, MediaObject
-from photoslot.services.thumbnails import ensure_thumbnail
+from photoslot.services.media.thumbnails import ensure_thumbnail
 from tests.contract import assert_contract, assert_error
 
 

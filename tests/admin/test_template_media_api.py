@@ -13,7 +13,7 @@ from photoslot import clock
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.models import AuditLog, MediaObject, Slot
-from photoslot.services.templates import bind_template
+from photoslot.services.slots.templates import bind_template
 from tests.admin.conftest import image_bytes
 from tests.contract import assert_contract, assert_error
 
@@ -237,7 +237,7 @@ def test_bind_on_a_slot_changed_meanwhile_is_409_with_the_current_config(app, te
 
 
 def test_bind_refuses_more_templates_than_a_slot_may_hold(client, auth_headers, monkeypatch):
-    from photoslot.services import templates
+    from photoslot.services.slots import templates
 
     monkeypatch.setattr(templates, "MAX_TEMPLATES_PER_SLOT", 2)
     ids = [upload(client, auth_headers(), image_bytes("PNG", (40, 30))).get_json()["id"]

@@ -11,7 +11,7 @@ from PIL import Image
 from photoslot import clock
 from photoslot.extensions import db
 from photoslot.models import MediaObject
-from photoslot.services.thumbnails import ThumbnailError, ensure_thumbnail, render
+from photoslot.services.media.thumbnails import ThumbnailError, ensure_thumbnail, render
 from tests.admin.conftest import image_bytes
 from tests.contract import assert_contract, assert_error
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from photoslot import clock
 from photoslot.extensions import db
 from photoslot.models import CleanupRun, JobHistory, SlotTemplateMedia
-from photoslot.services import media_store
-from photoslot.services.cleanup import last_run, run_cleanup
-from photoslot.services.cleanup_lock import cleanup_lock
+from photoslot.services.cleanup.lock import cleanup_lock
+from photoslot.services.cleanup.runs import last_run, run_cleanup
+from photoslot.services.media import store
 from tests.media_helpers import JPEG, add_job, add_media, exists
 
 HOUR = timedelta(hours=1)
@@ -53,10 +53,10 @@ def test_cleanup_deletes_expired_objects_of_every_kind_and_keeps_live_ones(app):
         assert deleted["thumbnail"] == {"objects": 2, "bytes": 2 * SIZE}
         for media in expired.values():
             assert not exists(media.id)
-            assert not media_store.resolve(media.path).exists()
+            assert not store.resolve(media.path).exists()
         for media in live.values():
             assert exists(media.id)
-            assert media_store.resolve(media.path).exists()
+            assert store.resolve(media.path).exists()
         assert outcome.summary["orphan_files"]["objects"] == 0
         assert outcome.summary["orphan_rows"]["objects"] == 0
 
@@ -76,7 +76,7 @@ def test_dry_run_reports_everything_and_deletes_nothing(app, media_root):
     with app.app_context():
         expired, live = _seed_every_kind()
         job = add_job("pending")
-        media_store.write_bytes("results/orphan.jpg", JPEG)
+        store.write_bytes("results/orphan.jpg", JPEG)
         clock.advance(72 * HOUR + timedelta(seconds=1))
         dry = run_cleanup(dry_run=True)
         assert dry.summary["dry_run"] is True
@@ -84,7 +84,7 @@ def test_dry_run_reports_everything_and_deletes_nothing(app, media_root):
         assert dry.summary["orphan_files"] == {"objects": 1, "bytes": SIZE}
         assert dry.summary["jobs_abandoned"] == 1
         for media in [*expired.values(), *live.values()]:
-            assert exists(media.id) and media_store.resolve(media.path).exists()
+            assert exists(media.id) and store.resolve(media.path).exists()
         assert (media_root / "results/orphan.jpg").exists()
         assert db.session.get(JobHistory, job.id).status == "pending"
         real = run_cleanup()
@@ -101,17 +101,17 @@ def test_expired_template_still_bound_to_a_slot_is_kept_and_counted(app):
         outcome = run_cleanup()
         assert outcome.summary["kept_in_use"] == 1
         assert outcome.summary["deleted"]["template"]["objects"] == 0
-        assert exists(template.id) and media_store.resolve(template.path).exists()
+        assert exists(template.id) and store.resolve(template.path).exists()
 
 
 def test_orphan_files_past_the_grace_period_are_deleted_younger_ones_kept(app, media_root):
     with app.app_context():
-        media_store.write_bytes("inputs/old-orphan.jpg", JPEG)
-        media_store.write_bytes("thumbs/nested/old-orphan.jpg", JPEG)
+        store.write_bytes("inputs/old-orphan.jpg", JPEG)
+        store.write_bytes("thumbs/nested/old-orphan.jpg", JPEG)
         live = add_media("template")
         (media_root / "unrelated.txt").write_bytes(b"not ours")
         clock.advance(2 * HOUR)
-        media_store.write_bytes("results/young-orphan.jpg", JPEG)
+        store.write_bytes("results/young-orphan.jpg", JPEG)
         young = media_root / "results/young-orphan.jpg"
         os.utime(young, (clock.now().timestamp(), clock.now().timestamp()))
         outcome = run_cleanup()
@@ -120,7 +120,7 @@ def test_orphan_files_past_the_grace_period_are_deleted_younger_ones_kept(app, m
         assert not (media_root / "thumbs/nested/old-orphan.jpg").exists()
         assert young.exists()
         assert (media_root / "unrelated.txt").exists()
-        assert media_store.resolve(live.path).exists()
+        assert store.resolve(live.path).exists()
 
 
 def test_rows_whose_file_vanished_are_removed_with_their_thumbnails(app, media_root):
@@ -128,20 +128,20 @@ def test_rows_whose_file_vanished_are_removed_with_their_thumbnails(app, media_r
         result = add_media("result", expires_at=clock.now() + 72 * HOUR)
         thumb = add_media("thumbnail", parent=result)
         fresh = add_media("result", write_file=False, expires_at=clock.now() + 72 * HOUR)
-        media_store.delete_file(result.path)
+        store.delete_file(result.path)
         clock.advance(2 * HOUR)
         fresh_now = add_media("result", write_file=False, expires_at=clock.now() + 72 * HOUR)
         outcome = run_cleanup()
         assert outcome.summary["orphan_rows"]["objects"] == 3  # result, its thumbnail, fresh
         assert not exists(result.id) and not exists(thumb.id) and not exists(fresh.id)
-        assert not media_store.resolve(thumb.path).exists()
+        assert not store.resolve(thumb.path).exists()
         assert exists(fresh_now.id)  # inside the grace period: its file may still be coming
 
 
 def test_a_file_already_missing_is_not_an_error(app):
     with app.app_context():
         media = add_media("result", expires_at=clock.now() + timedelta(seconds=60))
-        media_store.delete_file(media.path)
+        store.delete_file(media.path)
         clock.advance(timedelta(minutes=2))
         outcome = run_cleanup()
         assert outcome.status == "ok"
@@ -154,7 +154,7 @@ def test_an_ended_jobs_input_without_its_file_is_not_counted_missing(app):
     # A job's end deletes the input file but keeps the row, expired, so its link answers 410.
     with app.app_context():
         media = add_media("input", expires_at=clock.now())
-        media_store.delete_file(media.path)
+        store.delete_file(media.path)
         outcome = run_cleanup()
         assert outcome.status == "ok"
         assert outcome.summary["deleted"]["input"] == {"objects": 1, "bytes": 0}
@@ -214,7 +214,7 @@ def test_pending_jobs_well_past_t_sync_become_abandoned_and_lose_their_inputs(ap
         assert db.session.get(JobHistory, done.id).status == "done"
         assert db.session.get(JobHistory, recent.id).status == "pending"
         assert not exists(stuck_input.id)
-        assert not media_store.resolve(stuck_input.path).exists()
+        assert not store.resolve(stuck_input.path).exists()
 
 
 def test_cleanup_reports_busy_while_another_holds_the_lock(app):
@@ -234,7 +234,7 @@ def test_a_run_interrupted_midway_is_closed_and_the_next_run_finishes_the_job(ap
         # What a crash between "rows committed" and "files unlinked" leaves behind.
         db.session.add(CleanupRun(status="running", actor="cli:photoslot"))
         db.session.commit()
-        media_store.write_bytes("results/left-behind.jpg", JPEG)
+        store.write_bytes("results/left-behind.jpg", JPEG)
         clock.advance(73 * HOUR)
         outcome = run_cleanup()
         assert outcome.summary["orphan_files"]["objects"] == 1

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from photoslot.errors import ApiError
-from photoslot.services.images import booth_format, convert, require_image, sniff_mime
+from photoslot.images import booth_format, convert, require_image, sniff_mime
 
 
 def encode(fmt: str, size: tuple[int, int] = (8, 6)) -> bytes:

@@ -11,7 +11,7 @@ from photoslot import clock
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.models import MediaObject
-from photoslot.services.media import (
+from photoslot.services.media.lifetime import (
     ensure_not_expired,
     expired_at,
     expired_clause,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from photoslot.errors import ApiError
-from photoslot.services.slots import update_slot
+from photoslot.services.slots.configure import update_slot
 
 
 def test_stale_expected_version_is_a_409_with_the_current_config(app):

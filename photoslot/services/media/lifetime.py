@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, not_, select
 
 from photoslot import clock
+from photoslot.clock import iso
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
-from photoslot.models import MEDIA_KINDS, MediaObject
-from photoslot.services import media_store
+from photoslot.models import MEDIA_KINDS, JobHistory, MediaObject
+from photoslot.services.media import store
 
 log = logging.getLogger(__name__)
 #: Longest a client may cache a public object; never beyond the object's own expiry.
@@ -64,7 +65,7 @@ def ensure_not_expired(
     if expiry is not None:
         raise ApiError(
             410, "media_expired", f"this {media.kind} has expired",
-            {**(details or {}), "expired_at": expiry.isoformat()},
+            {**(details or {}), "expired_at": iso(expiry)},
         )
     return media
 
@@ -80,11 +81,25 @@ def load_live_media(token: str, kind: str | None = None) -> MediaObject:
     return ensure_not_expired(media)
 
 
+def live_result(job_id: str) -> MediaObject:
+    """The result of ``job_id``: 404 if there is none, 410 once expired or already cleaned up."""
+    found = db.session.scalar(
+        select(MediaObject).where(MediaObject.kind == "result", MediaObject.job_id == job_id)
+    )
+    if found is None:
+        job = db.session.get(JobHistory, job_id)
+        if job is not None and job.status == "done":
+            raise ApiError(410, "media_gone", "this result is no longer stored", {"job_id": job_id})
+        raise ApiError(404, "result_not_found", "there is no result for this job",
+                       {"job_id": job_id})
+    return ensure_not_expired(found)
+
+
 def file_of(media: MediaObject) -> Path:
     """Absolute path of the object's file inside the media root; 410 if missing or unsafe."""
     try:
-        path = media_store.resolve(media.path)
-    except media_store.MediaPathError:
+        path = store.resolve(media.path)
+    except store.MediaPathError:
         log_event(log, "media_path_refused", logging.WARNING, media_id=media.id, path=media.path)
         path = None
     if path is None or not path.is_file():
@@ -112,7 +127,7 @@ def storage_usage() -> dict[str, Any]:
     kinds = {kind: {"objects": 0, "bytes": 0, "expired": 0} for kind in MEDIA_KINDS}
     for kind, objects, size, expired_count in rows:
         kinds[kind] = {"objects": objects, "bytes": int(size), "expired": int(expired_count or 0)}
-    disk = shutil.disk_usage(media_store.media_root())
+    disk = shutil.disk_usage(store.media_root())
     return {
         "kinds": kinds,
         "total": {

@@ -12,8 +12,8 @@ from photoslot.extensions import db
 from photoslot.models import MediaObject
 from photoslot.models.base import new_uuid
 from photoslot.offload import off_loop
-from photoslot.services import images, media_store  # noqa: F401  (images: Pillow's bomb limit)
-from photoslot.services.media_store import MediaPathError
+from photoslot.services.media import store  # noqa: F401  (images: Pillow's bomb limit)
+from photoslot.services.media.store import MediaPathError
 
 THUMBNAIL_PX = 320
 THUMBNAIL_MIME = "image/jpeg"
@@ -78,7 +78,7 @@ def ensure_thumbnail(parent: MediaObject, data: bytes | None = None) -> MediaObj
     if existing is not None:
         return existing
     try:
-        source = data if data is not None else media_store.read_bytes(parent.path)
+        source = data if data is not None else store.read_bytes(parent.path)
     except (OSError, MediaPathError) as exc:
         raise ThumbnailError(f"cannot read media {parent.id}: {exc}") from exc
     jpeg, width, height = render(source)
@@ -86,7 +86,7 @@ def ensure_thumbnail(parent: MediaObject, data: bytes | None = None) -> MediaObj
     thumb = MediaObject(
         id=thumb_id,
         kind="thumbnail",
-        path=media_store.relative_path("thumbnail", thumb_id, THUMBNAIL_MIME),
+        path=store.relative_path("thumbnail", thumb_id, THUMBNAIL_MIME),
         mime=THUMBNAIL_MIME,
         size=len(jpeg),
         width=width,
@@ -96,6 +96,6 @@ def ensure_thumbnail(parent: MediaObject, data: bytes | None = None) -> MediaObj
         job_id=parent.job_id,
         parent_id=parent.id,
     )
-    media_store.write_bytes(thumb.path, jpeg)
+    store.write_bytes(thumb.path, jpeg)
     db.session.add(thumb)
     return thumb

@@ -21,8 +21,8 @@ from photoslot.config import current_config
 from photoslot.extensions import db
 from photoslot.log import log_event
 from photoslot.models import MEDIA_KINDS, JobHistory, MediaObject, SlotTemplateMedia
-from photoslot.services import media_store
-from photoslot.services.media import expired_clause
+from photoslot.services.media import store
+from photoslot.services.media.lifetime import expired_clause
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +126,10 @@ class Sweep:
 
     def delete_orphan_files(self) -> None:
         """Regular files under the kind directories with no row, older than the grace period."""
-        root = media_store.media_root()
+        root = store.media_root()
         cutoff = self.orphan_cutoff.timestamp()
         candidates: list[tuple[str, int]] = []
-        for kind_dir in media_store.KIND_DIRS.values():
+        for kind_dir in store.KIND_DIRS.values():
             for dirpath, _dirs, names in os.walk(root / kind_dir):
                 for name in names:
                     path = Path(dirpath, name)
@@ -154,7 +154,7 @@ class Sweep:
         )
         tally = self.summary["orphan_files"]
         for relative, size in candidates:
-            if relative in known or (not self.dry_run and not media_store.delete_file(relative)):
+            if relative in known or (not self.dry_run and not store.delete_file(relative)):
                 continue
             tally["objects"] += 1
             tally["bytes"] += size
@@ -204,8 +204,8 @@ class Sweep:
 
     def _unlink(self, row: Row) -> bool:
         try:
-            removed = media_store.delete_file(row.path)
-        except media_store.MediaPathError:
+            removed = store.delete_file(row.path)
+        except store.MediaPathError:
             self._refuse(row)
             return False
         if not removed and row.kind != "input":
@@ -216,8 +216,8 @@ class Sweep:
     def _safe(self, row: Row) -> bool:
         """True if the stored path stays inside the media root; otherwise report and skip it."""
         try:
-            media_store.resolve(row.path)
-        except media_store.MediaPathError:
+            store.resolve(row.path)
+        except store.MediaPathError:
             self._refuse(row)
             return False
         return True
@@ -247,4 +247,4 @@ def _delete_returning(rows: Sequence[Row]) -> list[Row]:
 
 
 def _exists(relative: str) -> bool:
-    return media_store.resolve(relative).exists()
+    return store.resolve(relative).exists()

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import gevent
 from sqlalchemy import select, update
 
-from photoslot import clock
+from photoslot import clock, images
 from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
@@ -24,6 +25,7 @@ from photoslot.log import log_event
 from photoslot.models import JobHistory, MediaObject, Slot, SlotTemplateMedia
 from photoslot.models.base import new_uuid
 from photoslot.models.media import new_token
+from photoslot.providers import get_provider
 from photoslot.providers.base import (
     Deadline,
     InputImage,
@@ -31,10 +33,9 @@ from photoslot.providers.base import (
     ProviderRequest,
     ProviderResult,
 )
-from photoslot.services import images, links, media_store
-from photoslot.services.media import expired_at
-from photoslot.services.provider_call import call_provider
-from photoslot.services.thumbnails import ThumbnailError, ensure_thumbnail
+from photoslot.services.media import store
+from photoslot.services.media.lifetime import expired_at
+from photoslot.services.media.thumbnails import ThumbnailError, ensure_thumbnail
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,8 @@ def open_job(slot: SlotSnapshot, spooled_path: str, data: bytes, mime: str,
     for ``total_ms``), whatever budget ``deadline`` was given."""
     config = current_config()
     job_id, media_id, token = new_uuid(), new_uuid(), new_token()
-    path = media_store.relative_path("input", media_id, mime)
-    os.replace(media_store.resolve(spooled_path), media_store.resolve(path))
+    path = store.relative_path("input", media_id, mime)
+    os.replace(store.resolve(spooled_path), store.resolve(path))
     try:
         db.session.add(JobHistory(
             id=job_id, slot_id=slot.id, provider=slot.provider, operation=slot.operation,
@@ -112,11 +113,11 @@ def open_job(slot: SlotSnapshot, spooled_path: str, data: bytes, mime: str,
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        media_store.delete_file(path)
+        store.delete_file(path)
         raise
     finally:
         db.session.close()
-    photo = InputImage(data, mime, links.media_url(token))
+    photo = InputImage(data, mime, store.media_url(token))
     return OpenJob(job_id, slot, path, media_id, photo, templates, deadline, arrived_mono)
 
 
@@ -146,7 +147,36 @@ def run(job: OpenJob) -> JobResult:
             _abandon(job, exc)  # killed greenlet, lost database, ...: never leave it pending
         raise
     finally:
-        media_store.delete_file(job.input_path)
+        store.delete_file(job.input_path)
+
+
+def call_provider(name: str, request: ProviderRequest, deadline: Deadline) -> ProviderResult:
+    """The driver's answer within ``deadline``; ProviderError (``provider_timeout`` when late)."""
+    remaining = deadline.remaining()
+    if remaining <= 0:
+        raise ProviderError("provider_timeout", "the deadline passed before the provider call")
+    try:
+        provider = get_provider(name)
+    except KeyError:
+        raise ProviderError("provider_unavailable", f"provider {name!r} is not installed") from None
+    if not provider.is_configured():
+        raise ProviderError("provider_unavailable", f"provider {name!r} is not configured")
+    timer = gevent.Timeout(remaining)
+    timer.start()
+    try:
+        result = provider.process(request, deadline)
+    except gevent.Timeout as exc:
+        if exc is not timer:
+            # A driver's own inner timeout escaped it: still a provider failure, never a dropped
+            # connection (gevent.Timeout is a BaseException, past every handler).
+            raise ProviderError("provider_error", "the driver's own timeout escaped it") from None
+        raise ProviderError("provider_timeout", "the provider did not answer in time") from None
+    finally:
+        timer.cancel()
+    if deadline.expired:
+        # CPU-bound work cannot be interrupted; an answer that arrives late is discarded.
+        raise ProviderError("provider_timeout", "the provider answered after the deadline")
+    return result
 
 
 def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResult:
@@ -161,8 +191,8 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
         # Gemini and Turbotext answer PNG whatever they get; the booth expects what it sent.
         image, mime = images.convert(image, wanted), wanted
     config = current_config()
-    path = media_store.relative_path("result", job.id, mime)
-    media_store.write_bytes(path, image)
+    path = store.relative_path("result", job.id, mime)
+    store.write_bytes(path, image)
     now = clock.now()
     expires_at = now + timedelta(hours=config.result_ttl_h)
     written = [path]
@@ -178,9 +208,9 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
                 total_ms=total_ms)
     except BaseException:
         for written_path in written:
-            media_store.delete_file(written_path)
+            store.delete_file(written_path)
         raise
-    return JobResult(job.id, job.slot.id, image, mime, links.result_url(job.id), expires_at,
+    return JobResult(job.id, job.slot.id, image, mime, store.result_url(job.id), expires_at,
                      provider_ms, total_ms)
 
 
@@ -277,12 +307,12 @@ def _templates(slot_id: str) -> tuple[InputImage, ...]:
         if expired_at(media) is not None:
             continue
         try:
-            data = media_store.read_bytes(media.path)
-        except (OSError, media_store.MediaPathError) as exc:
+            data = store.read_bytes(media.path)
+        except (OSError, store.MediaPathError) as exc:
             log_event(log, "template_missing", level=logging.WARNING, media_id=media.id,
                       slot=slot_id, reason=str(exc)[:200])
             continue
-        templates.append(InputImage(data, media.mime, links.media_url(media.token)))
+        templates.append(InputImage(data, media.mime, store.media_url(media.token)))
     return tuple(templates)
 
 

@@ -16,13 +16,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from photoslot import clock
+from photoslot.clock import iso
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
 from photoslot.models import CleanupRun
 from photoslot.services import audit
-from photoslot.services.cleanup_lock import cleanup_lock
-from photoslot.services.cleanup_sweeps import Sweep, empty_summary
+from photoslot.services.cleanup.lock import cleanup_lock
+from photoslot.services.cleanup.sweeps import Sweep, empty_summary
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +162,8 @@ def last_run(status: str | None = "ok") -> dict[str, Any] | None:
         "id": run.id,
         "status": run.status,
         "actor": run.actor,
-        "started_at": run.started_at.isoformat(),
-        "finished_at": run.finished_at.isoformat(),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
         "summary": run.summary,
     }
 

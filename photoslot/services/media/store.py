@@ -1,4 +1,5 @@
-"""The one media path helper: every file under the media root is written, read and deleted here."""
+"""The one media path helper: every file under the media root is written, read and deleted here,
+and every public link to one is built here."""
 
 from __future__ import annotations
 
@@ -60,3 +61,23 @@ def delete_file(relative: str) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def public_url(path: str) -> str:
+    """``path`` (starting with ``/``) made absolute with PHOTOSLOT_PUBLIC_BASE_URL."""
+    return f"{current_config().public_base_url}{path}"
+
+
+def media_url(token: str) -> str:
+    """The public link of a media object (inputs and templates), served by token."""
+    return public_url(f"/public/media/{token}")
+
+
+def thumbnail_url(token: str) -> str:
+    """The public link of a thumbnail, served by its own token."""
+    return public_url(f"/public/thumbnails/{token}")
+
+
+def result_url(job_id: str) -> str:
+    """The public link of a job's result."""
+    return public_url(f"/public/results/{job_id}")

@@ -9,7 +9,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from photoslot import clock
+from photoslot import clock, images
+from photoslot.clock import iso
 from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
@@ -17,11 +18,12 @@ from photoslot.log import log_event
 from photoslot.models import MediaObject, Slot, SlotTemplateMedia
 from photoslot.models.base import new_uuid
 from photoslot.providers import all_providers
-from photoslot.services import audit, images, media_store
-from photoslot.services.links import iso, media_url, thumbnail_url
-from photoslot.services.media import ensure_not_expired
-from photoslot.services.slots import MAX_TEMPLATES_PER_SLOT, get_slot, version_conflict
-from photoslot.services.thumbnails import ensure_thumbnail, thumbnails_of
+from photoslot.services import audit
+from photoslot.services.media import store
+from photoslot.services.media.lifetime import ensure_not_expired
+from photoslot.services.media.store import media_url, thumbnail_url
+from photoslot.services.media.thumbnails import ensure_thumbnail, thumbnails_of
+from photoslot.services.slots.configure import MAX_TEMPLATES_PER_SLOT, get_slot, version_conflict
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +38,10 @@ def register_template(stream: BinaryIO) -> dict[str, Any]:
     mime, width, height = images.require_image(data)
     media_id = new_uuid()
     media = MediaObject(id=media_id, kind="template", mime=mime, size=len(data), width=width,
-                        height=height, path=media_store.relative_path("template", media_id, mime))
+                        height=height, path=store.relative_path("template", media_id, mime))
     written = [media.path]
     try:
-        media_store.write_bytes(media.path, data)
+        store.write_bytes(media.path, data)
         db.session.add(media)
         thumb = ensure_thumbnail(media, data)
         written.append(thumb.path)
@@ -50,7 +52,7 @@ def register_template(stream: BinaryIO) -> dict[str, Any]:
     except BaseException:  # includes gevent.Timeout: never leave files without rows
         db.session.rollback()
         for path in written:
-            media_store.delete_file(path)
+            store.delete_file(path)
         raise
     log_event(log, "template_registered", media_id=media.id, mime=mime, size=media.size)
     return describe(media, thumb, [])
@@ -119,7 +121,7 @@ def delete_template(media_id: str) -> None:
         db.session.rollback()
         raise _in_use(media_id, _bound_slots(media_id)) from None
     for path in paths:
-        media_store.delete_file(path)
+        store.delete_file(path)
     log_event(log, "template_deleted", media_id=media_id, files=len(paths))
 
 

@@ -9,13 +9,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from photoslot import clock
+from photoslot.clock import iso
 from photoslot.extensions import db
 from photoslot.models import JobHistory, MediaObject, Slot, SlotTemplateMedia
 from photoslot.providers import all_providers
-from photoslot.services.links import ingest_url, iso, media_url, result_url, thumbnail_url
-from photoslot.services.media import live_clause
-from photoslot.services.slots import slot_header, slot_not_found
-from photoslot.services.thumbnails import thumbnails_of
+from photoslot.services.media.lifetime import live_clause
+from photoslot.services.media.store import media_url, public_url, result_url, thumbnail_url
+from photoslot.services.media.thumbnails import thumbnails_of
+from photoslot.services.slots.configure import slot_header, slot_not_found
 
 RECENT_RESULTS = 10
 STATS_WINDOW = timedelta(hours=24)
@@ -77,6 +78,11 @@ def _stats_24h() -> dict[str, tuple[int, int]]:
         .group_by(JobHistory.slot_id)
     )
     return {slot_id: (int(done), int(total)) for slot_id, done, total in db.session.execute(query)}
+
+
+def ingest_url(slot_id: str) -> str:
+    """Where a booth posts photos for ``slot_id``."""
+    return public_url(f"/api/ingest/{slot_id}")
 
 
 def _summary(slot: Slot) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from werkzeug.sansio.multipart import (
 
 from photoslot.config import BODY_SLACK_BYTES
 from photoslot.errors import ApiError
-from photoslot.services import media_store
+from photoslot.services.media import store
 
 # Liberal: the booth's field first, then common names, else the first file part.
 FILE_FIELD_PREFERENCE = ("fileToUpload", "file", "image", "photo", "media")
@@ -71,7 +71,7 @@ class Upload:
     def discard(self) -> None:
         """Delete every spooled file (safe to call more than once)."""
         for part in self.files:
-            media_store.delete_file(part.path)
+            store.delete_file(part.path)
 
 
 def max_body_bytes(max_file_bytes: int) -> int:
@@ -122,7 +122,7 @@ def _receive(stream: BinaryIO, boundary: bytes, max_file_bytes: int, authorize: 
                         authorized = authorize(dict(upload.fields), False)
                     current = SpooledFile(event.name, event.filename, _spool_path())
                     upload.files.append(current)
-                    out = open(media_store.resolve(current.path), "wb")  # noqa: SIM115
+                    out = open(store.resolve(current.path), "wb")  # noqa: SIM115
                 elif isinstance(event, Field):
                     field_name, field_data = event.name, bytearray()
                 elif isinstance(event, Data) and out is not None and current is not None:
@@ -179,6 +179,6 @@ def _next(decoder: MultipartDecoder):
 
 
 def _spool_path() -> str:
-    path = f"{media_store.KIND_DIRS['input']}/.upload-{uuid.uuid4().hex}.part"
-    os.makedirs(media_store.resolve(path).parent, exist_ok=True)
+    path = f"{store.KIND_DIRS['input']}/.upload-{uuid.uuid4().hex}.part"
+    os.makedirs(store.resolve(path).parent, exist_ok=True)
     return path

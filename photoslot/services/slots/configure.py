@@ -10,13 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from photoslot import clock
+from photoslot.clock import iso
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.models import SLOT_IDS, MediaObject, Slot, SlotTemplateMedia
 from photoslot.providers import all_providers
 from photoslot.services import audit
-from photoslot.services.links import iso
-from photoslot.services.media import expired_at
+from photoslot.services.media.lifetime import expired_at
 
 DEFAULT_PROVIDER = "local"
 DEFAULT_OPERATION = "grayscale"

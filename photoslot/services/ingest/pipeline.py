@@ -22,15 +22,17 @@ from typing import BinaryIO
 from PIL import Image
 from werkzeug.http import parse_options_header
 
+from photoslot import images
+from photoslot.clock import Deadline
 from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
 from photoslot.offload import off_loop
-from photoslot.providers.base import Deadline
-from photoslot.services import images, jobs, media_store, upload
+from photoslot.services.ingest import jobs, upload
+from photoslot.services.media import store
 from photoslot.services.settings import authorize_ingest
-from photoslot.services.slots import get_slot
+from photoslot.services.slots.configure import get_slot
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +104,7 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
         if part is None:
             raise ApiError(400, "missing_file", "the upload has no file part",
                            {"expected_field": upload.FILE_FIELD_PREFERENCE[0]})
-        data = media_store.read_bytes(part.path)
+        data = store.read_bytes(part.path)
         context["bytes"] = len(data)
         mime, width, height = images.require_image(data)
         meta = _client_meta(received.fields, req.query, part.filename)

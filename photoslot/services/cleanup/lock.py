@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 
 from photoslot.extensions import db
-from photoslot.services import media_store
+from photoslot.services.media import store
 
 # Any fixed 64-bit number shared by every PhotoSlot process on the database ("PSCLEAN1").
 ADVISORY_LOCK_KEY = int.from_bytes(b"PSCLEAN1", "big") & 0x7FFF_FFFF_FFFF_FFFF
@@ -50,7 +50,7 @@ def _advisory_lock() -> Iterator[bool]:
 
 @contextmanager
 def _file_lock() -> Iterator[bool]:
-    path = media_store.media_root() / LOCK_FILE_NAME
+    path = store.media_root() / LOCK_FILE_NAME
     with open(path, "a+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,0 +1,1 @@
+"""Media files: where they live, how long they are served, their thumbnails."""
