@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from photoslot import clock, create_app  # noqa: E402
-from photoslot.auth import hash_password  # noqa: E402
 from photoslot.extensions import db  # noqa: E402
 from photoslot.models import SLOT_IDS, AuditLog, JobHistory, MediaObject  # noqa: E402
 from photoslot.models.base import new_uuid  # noqa: E402
+from photoslot.passwords import hash_password  # noqa: E402
 from photoslot.services.media import store  # noqa: E402
 from photoslot.services.slots.configure import seed_slots  # noqa: E402
 

@@ -24,11 +24,12 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from photoslot import clock, create_app  # noqa: E402
-from photoslot.auth import hash_password  # noqa: E402
 from photoslot.extensions import db  # noqa: E402
 from photoslot.models import MediaObject  # noqa: E402
 from photoslot.models.base import new_uuid  # noqa: E402
 from photoslot.models.media import new_token  # noqa: E402
+from photoslot.passwords import hash_password  # noqa: E402
+from photoslot.services.audit import Actor  # noqa: E402
 from photoslot.services.cleanup.runs import run_cleanup  # noqa: E402
 from photoslot.services.media import store  # noqa: E402
 
@@ -101,7 +102,7 @@ def main() -> None:
             started = time.perf_counter()
             seed(args.objects)
             seeded_s = time.perf_counter() - started
-            outcome = run_cleanup(actor="bench", batch_size=args.batch_size)
+            outcome = run_cleanup(actor=Actor("bench"), batch_size=args.batch_size)
             left = db.session.scalar(select(func.count()).select_from(MediaObject))
         baseline_s = unlink_baseline(args.objects)
     deleted = sum(k["objects"] for k in outcome.summary["deleted"].values())

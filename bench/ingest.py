@@ -87,7 +87,8 @@ def parse_args() -> argparse.Namespace:
 
 def prepare(env: dict[str, str], delay_ms: int) -> str:
     """Migrate, seed, set the password, configure slot-003; return the admins variable."""
-    from photoslot.auth import hash_password
+    from photoslot.passwords import hash_password
+    from photoslot.services.audit import Actor
 
     admins = f"serg:{hash_password('bench-admin-password')}"
     env["PHOTOSLOT_ADMINS"] = admins
@@ -102,7 +103,7 @@ def prepare(env: dict[str, str], delay_ms: int) -> str:
     with app.app_context():
         upgrade()
         seed_slots()
-        set_ingest_password(PASSWORD, actor="bench")
+        set_ingest_password(PASSWORD, actor=Actor("bench"))
         db.session.commit()
     prepare_delay(env, delay_ms)
     return admins
@@ -110,12 +111,13 @@ def prepare(env: dict[str, str], delay_ms: int) -> str:
 
 def prepare_delay(env: dict[str, str], delay_ms: int) -> None:
     from photoslot import create_app
+    from photoslot.services.audit import SYSTEM
     from photoslot.services.slots.configure import update_slot
 
     with create_app(env).app_context():
         update_slot("slot-003", {"provider": "local", "operation": "grayscale",
                                  "params": {"delay_ms": delay_ms}, "enabled": True},
-                    actor="system")
+                    actor=SYSTEM)
 
 
 def booth_body(side: int) -> bytes:

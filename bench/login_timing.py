@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 
 from photoslot import create_app  # noqa: E402
-from photoslot.auth import hash_password  # noqa: E402
+from photoslot.passwords import hash_password  # noqa: E402
 
 
 def main() -> None:

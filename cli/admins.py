@@ -5,7 +5,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from photoslot.auth import hash_password
+from photoslot.passwords import hash_password
 
 MIN_PASSWORD_LENGTH = 12
 

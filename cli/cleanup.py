@@ -10,6 +10,7 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
+from photoslot.services.audit import Actor
 from photoslot.services.cleanup.runs import CleanupFailed, CleanupOutcome, run_cleanup
 
 
@@ -29,11 +30,11 @@ def cleanup_media(dry_run: bool, as_json: bool) -> None:
     click.echo(json.dumps(outcome.as_dict()) if as_json else _describe(outcome))
 
 
-def _actor() -> str:
+def _actor() -> Actor:
     try:
-        return f"cli:{getpass.getuser()}"
+        return Actor(f"cli:{getpass.getuser()}")
     except (OSError, KeyError):
-        return "cli"
+        return Actor("cli")
 
 
 def _describe(outcome: CleanupOutcome) -> str:

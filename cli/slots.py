@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from photoslot.errors import ApiError
-from photoslot.services.audit import SYSTEM_ACTOR
+from photoslot.services.audit import SYSTEM
 from photoslot.services.slots.configure import list_slots, update_slot
 
 
@@ -53,7 +53,7 @@ def configure_command(slot_id: str, provider: str | None, operation: str | None,
         raise click.UsageError("nothing to change: give --provider, --operation, --params, "
                                "--name, --enable or --disable")
     try:
-        slot = update_slot(slot_id, changes, actor=SYSTEM_ACTOR)
+        slot = update_slot(slot_id, changes, actor=SYSTEM)
     except ApiError as exc:
         lines = [f"{exc.message} ({exc.code})"]
         lines += [f"  {field}: {reason}" for field, reason in exc.details.get("fields", {}).items()]

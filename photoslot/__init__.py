@@ -48,9 +48,9 @@ def configure(app: Flask, config: Config) -> None:
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],
         JWT_ACCESS_TOKEN_EXPIRES=ACCESS_TOKEN_LIFETIME,
-        # Token lifetime is checked exactly against photoslot.clock by our token_verification_loader
-        # (jwt_errors.py). PyJWT checks the same claims against the wall clock, which tests do not
-        # move, so its check is only a loose backstop (ADR 0003).
+        # Token lifetime is checked exactly against photoslot.clock by our
+        # token_verification_loader (blueprints/guards.py). PyJWT checks the same claims against
+        # the wall clock, which tests do not move, so its check is only a loose backstop (ADR 0003).
         JWT_DECODE_LEEWAY=timedelta(days=366),
         JWT_TOKEN_LOCATION=["headers", "cookies"],
         JWT_COOKIE_SECURE=secure_cookie,
@@ -65,11 +65,10 @@ def configure(app: Flask, config: Config) -> None:
 
 def register_extensions(app: Flask) -> None:
     from photoslot.extensions import db, jwt, limiter, migrate
-    from photoslot.log import configure_logging, register_request_id
+    from photoslot.log import configure_logging
     from photoslot.providers import init_providers
 
     configure_logging()
-    register_request_id(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     jwt.init_app(app)
@@ -78,17 +77,27 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from photoslot.blueprints import admin, ingest, public, settings
+    from photoslot.blueprints import (
+        admin,
+        audit,
+        auth,
+        ingest,
+        maintenance,
+        public,
+        register_request_id,
+        settings,
+    )
 
+    register_request_id(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(ingest.bp, url_prefix="/api/ingest")
-    app.register_blueprint(settings.bp, url_prefix="/api")
-    app.register_blueprint(admin.bp, url_prefix="/api")
+    for api in (auth, settings, audit, admin, maintenance):
+        app.register_blueprint(api.bp, url_prefix="/api")
 
 
 def register_error_handlers(app: Flask) -> None:
-    from photoslot.errors import register_error_handlers as register
-    from photoslot.jwt_errors import register_jwt_errors
+    from photoslot.blueprints.errors import register_error_handlers as register
+    from photoslot.blueprints.guards import register_jwt_errors
 
     register(app)
     register_jwt_errors(app)

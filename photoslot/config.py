@@ -233,7 +233,7 @@ def _embedded_secret_key() -> str:
 
 def _embedded_admins() -> str:
     """Generate random admin passwords once, keep their hashes in var/admins, print them once."""
-    from photoslot.auth import hash_password
+    from photoslot.passwords import hash_password
 
     passwords = {name: secrets.token_urlsafe(12) for name in ADMIN_NAMES}
     content, created = _create_once(

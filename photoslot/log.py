@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
-import uuid
+from contextvars import ContextVar
 from typing import Any
 
-from flask import Flask, Response, g, has_request_context, request
+#: The id of the request being served (set by the HTTP layer); each greenlet has its own.
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 
 class JsonFormatter(logging.Formatter):
@@ -22,8 +22,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        if has_request_context() and g.get("request_id"):
-            line["request_id"] = g.request_id
+        if rid := request_id.get():
+            line["request_id"] = rid
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
@@ -45,20 +45,3 @@ def configure_logging() -> None:
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
     """Log ``event`` with structured ``fields`` (never pass secrets or image bytes)."""
     logger.log(level, event, extra={"fields": {"event": event, **fields}})
-
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-def register_request_id(app: Flask) -> None:
-    """Give every request an id (a sane incoming X-Request-ID is kept) and echo it back."""
-
-    @app.before_request
-    def assign_request_id() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-
-    @app.after_request
-    def echo_request_id(response: Response) -> Response:
-        response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
-        return response

@@ -16,11 +16,11 @@ from flask import Flask
 from sqlalchemy import create_engine, inspect, text
 
 from photoslot import clock, create_app
-from photoslot.auth import hash_password
+from photoslot.blueprints.guards import issue_token
 from photoslot.config import ALL_PERMISSIONS
 from photoslot.extensions import db
 from photoslot.models import Base
-from photoslot.services.auth import issue_token
+from photoslot.passwords import hash_password
 from photoslot.services.slots.configure import seed_slots
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from photoslot import clock
 from photoslot.extensions import db
 from photoslot.models import JobHistory, MediaObject
-from photoslot.services.audit import SYSTEM_ACTOR
+from photoslot.services.audit import SYSTEM, Actor
+from photoslot.services.ingest.upload import Upload
 from photoslot.services.settings import set_ingest_password
 from photoslot.services.slots.configure import update_slot
 from photoslot.services.slots.templates import bind_template as bind_slot_template
@@ -72,13 +73,30 @@ def booth_parts(photo: bytes, password: str | None = INGEST_PASSWORD,
     return parts
 
 
+def photo_reader(photo: bytes, fields: dict[str, str] | None = None):
+    """An upload reader for the ingest service without any HTTP: ``fields`` arrive first, then
+    the photo is spooled the way the multipart reader does it."""
+
+    def receive(max_file_bytes: int, authorize) -> Upload:
+        upload = Upload(max_file_bytes)
+        for name, value in (fields or {}).items():
+            upload.add_field(name, value)
+        authorize(dict(upload.fields), False)
+        part = upload.start_file("fileToUpload", "IMG_0001.JPG")
+        part.write(photo)
+        part.close()
+        return upload
+
+    return receive
+
+
 def content_type(boundary: str = BOUNDARY) -> str:
     return f"multipart/form-data; boundary={boundary}"
 
 
 def set_password(app: Flask, password: str = INGEST_PASSWORD) -> None:
     with app.app_context():
-        set_ingest_password(password, actor="serg")
+        set_ingest_password(password, actor=Actor("serg"))
         db.session.commit()
 
 
@@ -87,14 +105,14 @@ def configure_slot(app: Flask, slot_id: str = "slot-003", operation: str = "gray
                    provider: str = "local") -> None:
     with app.app_context():
         update_slot(slot_id, {"provider": provider, "operation": operation,
-                              "params": params or {}, "enabled": enabled}, actor=SYSTEM_ACTOR)
+                              "params": params or {}, "enabled": enabled}, actor=SYSTEM)
 
 
 def bind_template(app: Flask, slot_id: str, image: bytes) -> dict[str, Any]:
     """Register ``image`` as a template and bind it to the slot; the template's description."""
     with app.app_context():
-        template = register_template(io.BytesIO(image))
-        bind_slot_template(slot_id, template["id"])
+        template = register_template(io.BytesIO(image), SYSTEM)
+        bind_slot_template(slot_id, template["id"], SYSTEM)
     return template
 
 

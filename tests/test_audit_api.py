@@ -6,6 +6,7 @@ import pytest
 
 from photoslot.extensions import db
 from photoslot.services import audit
+from photoslot.services.audit import Actor
 from tests.conftest import ADMIN_PASSWORDS
 from tests.contract import assert_contract, assert_error
 
@@ -16,10 +17,10 @@ def journal(app):
     with app.app_context():
         for i in range(5):
             audit.record("slot_updated", "slot", f"slot-00{i % 2 + 1}", {"name": [i, i + 1]},
-                         actor=("serg", "igor")[i % 2])
+                         actor=Actor(("serg", "igor")[i % 2]))
         audit.record("settings_changed", "setting", "ingest_password",
-                     {"ingest_password": ["***", "***"]}, actor="serg")
-        audit.record("cleanup", "maintenance", None, {}, actor="system")
+                     {"ingest_password": ["***", "***"]}, Actor("serg"))
+        audit.record("cleanup", "maintenance", None, {}, Actor("system"))
         db.session.commit()
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from photoslot import clock
 from photoslot.extensions import db
 from photoslot.models import CleanupRun
+from photoslot.services.audit import Actor
 from photoslot.services.cleanup.lock import cleanup_lock
 from photoslot.services.cleanup.runs import run_cleanup
 from tests.conftest import ROOT
@@ -98,7 +99,7 @@ def test_two_cleanups_at_once_one_deletes_and_the_other_process_reports_busy(app
 
     def first_run() -> None:
         with app.app_context():
-            outcomes.append(run_cleanup(actor="first"))
+            outcomes.append(run_cleanup(actor=Actor("first")))
 
     first = threading.Thread(target=first_run)
     first.start()

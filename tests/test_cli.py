@@ -7,9 +7,9 @@ import re
 from sqlalchemy import func, select
 
 from photoslot import config as config_module
-from photoslot.auth import verify_password
 from photoslot.extensions import db
 from photoslot.models import SLOT_IDS, AuditLog, Slot
+from photoslot.passwords import verify_password
 from photoslot.services.settings import check_ingest_password, ingest_password_setting
 
 

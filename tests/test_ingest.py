@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from photoslot import clock
+from photoslot.services.audit import Actor
 from tests.contract import assert_contract, assert_error
 from tests.ingest_support import (
     INGEST_PASSWORD,
@@ -24,6 +25,7 @@ from tests.ingest_support import (
     media_rows,
     multipart,
     photo_bytes,
+    photo_reader,
     set_password,
 )
 
@@ -218,37 +220,31 @@ def test_one_structured_log_line_per_ingest_without_secrets(ready, client):
 
 
 def test_an_admin_trial_run_needs_no_password_and_works_on_a_disabled_slot(app, media_root):
-    from flask import request
-
-    from photoslot.providers.base import Deadline
+    from photoslot.clock import Deadline
     from photoslot.services.ingest.pipeline import IngestRequest, ingest
 
     configure_slot(app, enabled=False)  # and no ingest password set at all
-    body = multipart(booth_parts(photo_bytes(), password=None))
-    with app.test_request_context(URL, method="POST", data=body, content_type=content_type()):
+    with app.app_context():  # the service alone, no HTTP request around it
         result = ingest(IngestRequest(
-            slot_id="slot-003", password=None, content_type=request.content_type,
-            open_body=lambda: request.stream, deadline=Deadline.after(10),
-            arrived_at=clock.now(), arrived_mono=time.monotonic()), is_test=True)
+            slot_id="slot-003", password=None, receive=photo_reader(photo_bytes()),
+            deadline=Deadline.after(10), arrived_at=clock.now(), arrived_mono=time.monotonic()),
+            is_test=True)
     [job] = jobs(app)
     assert (job.id, job.status, job.is_test) == (result.job_id, "done", True)
     assert_consistent(app, media_root)
 
 
 def test_total_ms_counts_from_the_arrival_whatever_budget_the_deadline_has(ready, media_root):
-    from flask import request
-
-    from photoslot.providers.base import Deadline
+    from photoslot.clock import Deadline
     from photoslot.services.ingest.pipeline import IngestRequest, ingest
 
     arrived_mono = time.monotonic() - 1.5  # the request arrived 1.5 s ago ...
     deadline = Deadline(arrived_mono + 10)  # ... with a 10 s budget, not T_sync
-    body = multipart(booth_parts(photo_bytes()))
-    with ready.test_request_context(URL, method="POST", data=body, content_type=content_type()):
+    with ready.app_context():
         result = ingest(IngestRequest(
-            slot_id="slot-003", password=None, content_type=request.content_type,
-            open_body=lambda: request.stream, deadline=deadline, arrived_at=clock.now(),
-            arrived_mono=arrived_mono))
+            slot_id="slot-003", password=None,
+            receive=photo_reader(photo_bytes(), {"password": INGEST_PASSWORD}),
+            deadline=deadline, arrived_at=clock.now(), arrived_mono=arrived_mono))
     [job] = jobs(ready)
     assert job.total_ms == result.total_ms
     assert 1500 <= job.total_ms < 10_000  # inside its own budget, counted from the arrival
@@ -263,7 +259,7 @@ def test_result_removed_by_cleanup_is_410_not_404(ready, client, app):
     path = ingest.headers["X-Result-Url"].removeprefix("http://gateway.test")
     clock.advance(timedelta(hours=72, seconds=1))
     with app.app_context():
-        assert run_cleanup(actor="system").status == "ok"
+        assert run_cleanup(actor=Actor("system")).status == "ok"
     error = assert_error(client.get(path), 410, "media_gone")
     assert error["details"]["job_id"] == ingest.headers["X-Job-Id"]
 

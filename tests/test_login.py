@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from photoslot import clock
-from photoslot.auth import hash_password
 from photoslot.config import ALL_PERMISSIONS
 from photoslot.extensions import db
 from photoslot.models import AuditLog
+from photoslot.passwords import hash_password
 from tests.conftest import ADMIN_PASSWORDS, SECRET_KEY
 from tests.contract import assert_contract, assert_error
 

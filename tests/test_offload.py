@@ -8,8 +8,8 @@ import gevent
 import pytest
 from PIL import Image, ImageFilter
 
-from photoslot.auth import hash_password, verify_password
 from photoslot.offload import off_loop
+from photoslot.passwords import hash_password, verify_password
 
 
 def heavy_blur() -> None:

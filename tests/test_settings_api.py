@@ -10,6 +10,7 @@ from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.models import AuditLog
 from photoslot.providers import DRIVERS
+from photoslot.services.audit import Actor
 from photoslot.services.settings import (
     authorize_ingest,
     check_ingest_password,
@@ -110,7 +111,7 @@ def test_ingest_is_refused_until_a_password_is_set(app):
             authorize_ingest("anything")
         assert (refused.value.status, refused.value.code) == (401, "ingest_password_not_set")
         assert "not set" in refused.value.message
-        rotate_ingest_password("booth-password", "serg")
+        rotate_ingest_password("booth-password", Actor("serg"))
         authorize_ingest("booth-password")
         for wrong in ("other-password", "", None):
             with pytest.raises(ApiError) as denied:
@@ -163,5 +164,5 @@ def test_the_ingest_answers_exactly_what_authorize_ingest_raises(app, client):
 
     assert upload_with("anything") == raised_by("anything")  # not set yet
     with app.app_context():
-        rotate_ingest_password("booth-password", "serg")
+        rotate_ingest_password("booth-password", Actor("serg"))
     assert upload_with("wrong-password") == raised_by("wrong-password")

@@ -1,4 +1,4 @@
-"""Admin JSON API: slots, providers, template media, maintenance."""
+"""Admin JSON API: slots, providers, template media."""
 
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from photoslot import clock
-from photoslot.auth import require_permission
 from photoslot.blueprints import json_object
+from photoslot.blueprints.guards import current_actor, require_permission
 from photoslot.blueprints.ingest_response import run_ingest
 from photoslot.errors import ApiError
-from photoslot.services import audit
-from photoslot.services.cleanup import runs as cleanup
-from photoslot.services.media import lifetime
 from photoslot.services.slots import configure as slots
 from photoslot.services.slots import templates
 from photoslot.services.slots import views as slot_views
@@ -52,7 +49,7 @@ def update_slot(slot_id: str) -> ResponseReturnValue:
     body = json_object()
     changes = {field: value for field, value in body.items() if field != "version"}
     expected = _expected_version(body)
-    slot = slots.update_slot(slot_id, changes, audit.current_actor(), expected)
+    slot = slots.update_slot(slot_id, changes, current_actor(), expected)
     return _slot_response(slot_views.slot_detail(slot))
 
 
@@ -67,14 +64,16 @@ def test_slot(slot_id: str) -> ResponseReturnValue:
 @require_permission("slots:write")
 def bind_template(slot_id: str, media_id: str) -> ResponseReturnValue:
     """Append a template image to the slot's list."""
-    return _slot_response(slot_views.slot_detail(templates.bind_template(slot_id, media_id)))
+    slot = templates.bind_template(slot_id, media_id, current_actor())
+    return _slot_response(slot_views.slot_detail(slot))
 
 
 @bp.delete("/slots/<slot_id>/template-media/<media_id>")
 @require_permission("slots:write")
 def unbind_template(slot_id: str, media_id: str) -> ResponseReturnValue:
     """Remove a template image from the slot's list."""
-    return _slot_response(slot_views.slot_detail(templates.unbind_template(slot_id, media_id)))
+    slot = templates.unbind_template(slot_id, media_id, current_actor())
+    return _slot_response(slot_views.slot_detail(slot))
 
 
 def _slot_response(detail: dict) -> ResponseReturnValue:
@@ -121,8 +120,8 @@ def register_template() -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is None:
         raise ApiError(422, "validation_error", "send the image in the multipart field 'file'",
-                       {"fields": [{"path": "file", "reason": "required"}]})
-    return jsonify(templates.register_template(upload.stream)), 201
+                       {"fields": {"file": "required"}})
+    return jsonify(templates.register_template(upload.stream, current_actor())), 201
 
 
 @bp.get("/template-media")
@@ -136,23 +135,5 @@ def list_templates() -> ResponseReturnValue:
 @require_permission("media:write")
 def delete_template(media_id: str) -> ResponseReturnValue:
     """Delete a template that no slot uses."""
-    templates.delete_template(media_id)
+    templates.delete_template(media_id, current_actor())
     return "", 204
-
-
-# --- Maintenance: media cleanup and storage -------------------------------------------------
-
-
-@bp.post("/maintenance/cleanup")
-@require_permission("maintenance:write")
-def maintenance_cleanup() -> ResponseReturnValue:
-    """Run the media cleanup now (the service behind ``flask cleanup-media``); audited."""
-    body = request.get_json(silent=True)
-    return jsonify(cleanup.run_cleanup_now(body, audit.current_actor()))
-
-
-@bp.get("/maintenance/storage")
-@require_permission()
-def maintenance_storage() -> ResponseReturnValue:
-    """Objects and bytes per kind, free disk space of the media root, the last good cleanup."""
-    return jsonify({**lifetime.storage_usage(), "last_cleanup": cleanup.last_run("ok")})

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from photoslot import clock
 from photoslot.blueprints.ingest_response import run_ingest
-from photoslot.ratelimits import ingest_password_limit
+from photoslot.blueprints.limits import ingest_password_limit
 
 bp = Blueprint("ingest", __name__)
 

@@ -8,10 +8,13 @@ from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wsgi import get_input_stream
 
+from photoslot.blueprints import multipart
 from photoslot.clock import Deadline, iso
 from photoslot.config import current_config
-from photoslot.services.ingest import pipeline as ingest_service
-from photoslot.services.ingest.jobs import JobResult, server_timing
+from photoslot.errors import ApiError
+from photoslot.services.ingest import pipeline
+from photoslot.services.ingest.jobs import JobResult
+from photoslot.services.ingest.upload import Authorize, Upload, UploadReader
 
 
 def run_ingest(slot_id: str, password: str | None, arrived_mono: float, arrived_at: datetime,
@@ -20,27 +23,50 @@ def run_ingest(slot_id: str, password: str | None, arrived_mono: float, arrived_
 
     ``arrived_mono``/``arrived_at``: when the request arrived; the T_sync budget starts there.
     """
-    result = ingest_service.ingest(ingest_service.IngestRequest(
-        slot_id=slot_id,
-        password=password,
-        content_type=request.headers.get("Content-Type"),
-        # Not request.stream: MAX_CONTENT_LENGTH would answer 413 before the password is read
-        # (and request.max_content_length = None falls back to it); the service enforces size.
-        open_body=lambda: get_input_stream(request.environ, max_content_length=None),
-        deadline=Deadline(arrived_mono + current_config().t_sync_response_s),
-        arrived_at=arrived_at,
-        arrived_mono=arrived_mono,
-        query={k: v for k, v in request.args.items() if k != "password"},
-        content_length=request.content_length,
-    ), is_test=is_test)
+    try:
+        result = pipeline.ingest(pipeline.IngestRequest(
+            slot_id=slot_id,
+            password=password,
+            receive=_body_reader(),
+            deadline=Deadline(arrived_mono + current_config().t_sync_response_s),
+            arrived_at=arrived_at,
+            arrived_mono=arrived_mono,
+            query={k: v for k, v in request.args.items() if k != "password"},
+            content_length=request.content_length,
+        ), is_test=is_test)
+    except ApiError as exc:
+        if "job_id" in exc.details and "timings" in exc.details:
+            exc.headers.update(_job_headers(exc.details["job_id"], **exc.details["timings"]))
+        raise
     headers = {
-        "X-Job-Id": result.job_id,
+        **_job_headers(result.job_id, result.provider_ms, result.total_ms),
         "X-Result-Url": result.result_url,
-        "Server-Timing": server_timing(result.provider_ms, result.total_ms),
     }
     if _wants_json():
         return jsonify(_json_body(result)), 200, headers
     return Response(result.image, status=200, mimetype=result.mime, headers=headers)
+
+
+def _body_reader() -> UploadReader | None:
+    """Reads this request's multipart body as it streams in; None when it is not a form."""
+    boundary = multipart.form_boundary(request.headers.get("Content-Type"))
+    if boundary is None:
+        return None
+
+    def receive(max_file_bytes: int, authorize: Authorize) -> Upload:
+        # Not request.stream: MAX_CONTENT_LENGTH would answer 413 before the password is read
+        # (and request.max_content_length = None falls back to it); the reader enforces size.
+        stream = get_input_stream(request.environ, max_content_length=None)
+        return multipart.receive(stream, boundary, max_file_bytes, authorize)
+
+    return receive
+
+
+def _job_headers(job_id: str, provider_ms: int, total_ms: int) -> dict[str, str]:
+    """``X-Job-Id`` and ``Server-Timing``: the provider call and the gateway's own share."""
+    gateway_ms = max(0, total_ms - provider_ms)
+    timing = f"provider;dur={provider_ms}, gateway;dur={gateway_ms}"
+    return {"X-Job-Id": job_id, "Server-Timing": timing}
 
 
 def _wants_json() -> bool:
@@ -61,5 +87,5 @@ def _json_body(result: JobResult) -> dict:
         "timings": {"provider_ms": result.provider_ms, "total_ms": result.total_ms},
     }
     if request.args.get("preview") in ("1", "true", "yes"):
-        body["preview"] = ingest_service.preview_data_uri(result.image)
+        body["preview"] = pipeline.preview_data_uri(result.image)
     return body

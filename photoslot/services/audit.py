@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g, has_request_context, request
-from flask_jwt_extended import get_jwt_identity
 from sqlalchemy import select
 
 from photoslot.clock import iso
@@ -14,7 +12,23 @@ from photoslot.extensions import db
 from photoslot.models import AuditLog
 
 SECRET_MASK = "***"
-SYSTEM_ACTOR = "system"
+#: Actor name of changes made by the system itself (seeding, cron, the CLI's slot commands).
+SYSTEM_NAME = "system"
+#: Actor name of requests made before anyone signed in (failed logins).
+ANONYMOUS_NAME = "anonymous"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: an admin's name (or ``system``, ``cli:<user>``, ``anonymous``), and,
+    for a request, the client's address and the request id."""
+
+    name: str
+    remote_addr: str | None = None
+    request_id: str | None = None
+
+
+SYSTEM = Actor(SYSTEM_NAME)
 
 
 def diff(
@@ -32,34 +46,23 @@ def diff(
     return changes
 
 
-def current_actor() -> str:
-    """The admin behind the current request, or ``system`` outside an authenticated request."""
-    if has_request_context():
-        try:
-            identity = get_jwt_identity()
-        except RuntimeError:
-            identity = None
-        if identity:
-            return str(identity)
-    return SYSTEM_ACTOR
-
-
 def record(
     action: str,
     entity: str,
-    entity_id: str | None = None,
-    changes: dict[str, Any] | None = None,
-    actor: str | None = None,
+    entity_id: str | None,
+    changes: dict[str, Any] | None,
+    actor: Actor,
 ) -> AuditLog:
-    """Add an audit row to the session; the calling service commits it with its change."""
+    """Add an audit row by ``actor`` to the session; the calling service commits it with its
+    change."""
     entry = AuditLog(
-        actor=actor or current_actor(),
+        actor=actor.name,
         action=action,
         entity=entity,
         entity_id=entity_id,
         changes=changes or {},
-        remote_addr=request.remote_addr if has_request_context() else None,
-        request_id=g.get("request_id") if has_request_context() else None,
+        remote_addr=actor.remote_addr,
+        request_id=actor.request_id,
     )
     db.session.add(entry)
     return entry

@@ -11,12 +11,12 @@ import secrets
 from typing import Any
 
 from photoslot import clock
-from photoslot.auth import hash_password, verify_password
 from photoslot.clock import iso
 from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.models import INGEST_PASSWORD_HASH, Setting
+from photoslot.passwords import hash_password, verify_password
 from photoslot.providers import all_providers
 from photoslot.services import audit
 
@@ -33,12 +33,12 @@ def ingest_password_setting() -> Setting | None:
     return db.session.get(Setting, INGEST_PASSWORD_HASH)
 
 
-def set_ingest_password(password: str, actor: str) -> Setting:
+def set_ingest_password(password: str, actor: audit.Actor) -> Setting:
     """Store the hash of a new ingest password; the caller's service commits (with its audit)."""
     row = ingest_password_setting() or Setting(key=INGEST_PASSWORD_HASH)
     row.value = hash_password(password)
     row.updated_at = clock.now()
-    row.updated_by = actor
+    row.updated_by = actor.name
     db.session.add(row)
     return row
 
@@ -65,7 +65,7 @@ def check_ingest_password(candidate: str | None) -> bool | None:
     return True
 
 
-def rotate_ingest_password(password: object, actor: str) -> Setting:
+def rotate_ingest_password(password: object, actor: audit.Actor) -> Setting:
     """Validate and store a new ingest password, audit it (masked) and commit; 422 if invalid."""
     if not isinstance(password, str) or not (
         MIN_INGEST_PASSWORD_LENGTH <= len(password) <= MAX_INGEST_PASSWORD_LENGTH
@@ -82,12 +82,12 @@ def rotate_ingest_password(password: object, actor: str) -> Setting:
     row = set_ingest_password(password, actor)
     changes = audit.diff({"ingest_password": old_hash}, {"ingest_password": row.value},
                          _SECRET_FIELDS)
-    audit.record("settings_changed", "setting", "ingest_password", changes, actor=actor)
+    audit.record("settings_changed", "setting", "ingest_password", changes, actor)
     db.session.commit()
     return row
 
 
-def generate_ingest_password(actor: str = audit.SYSTEM_ACTOR) -> str | None:
+def generate_ingest_password(actor: audit.Actor = audit.SYSTEM) -> str | None:
     """Set a random ingest password if none is set and return it (to be shown once); else None."""
     if ingest_password_setting() is not None:
         return None
@@ -125,16 +125,3 @@ def settings_view() -> dict[str, Any]:
             for name, provider in sorted(all_providers().items())
         },
     }
-
-
-def update_settings(body: dict[str, Any], actor: str) -> dict[str, Any]:
-    """PUT /api/settings: only ``ingest_password`` may and must be sent; 422 lists bad fields."""
-    unknown = sorted(set(body) - {"ingest_password"})
-    if unknown or "ingest_password" not in body:
-        details = {name: "read-only or unknown setting" for name in unknown}
-        if "ingest_password" not in body:
-            details["ingest_password"] = "required"
-        raise ApiError(422, "validation_error", "only ingest_password can be changed",
-                       {"fields": details})
-    rotate_ingest_password(body["ingest_password"], actor)
-    return settings_view()

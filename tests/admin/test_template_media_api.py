@@ -13,6 +13,7 @@ from photoslot import clock
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.models import AuditLog, MediaObject, Slot
+from photoslot.services.audit import SYSTEM
 from photoslot.services.slots.templates import bind_template
 from tests.admin.conftest import image_bytes
 from tests.contract import assert_contract, assert_error
@@ -94,7 +95,7 @@ def test_register_refuses_decompression_bombs_422(client, auth_headers, monkeypa
 def test_register_without_file_field_is_422(client, auth_headers):
     error = assert_error(upload(client, auth_headers(), image_bytes(), field="photo"), 422,
                          "validation_error")
-    assert error["details"]["fields"][0]["path"] == "file"
+    assert error["details"]["fields"] == {"file": "required"}
 
 
 def test_register_needs_media_write(client, auth_headers):
@@ -226,7 +227,7 @@ def test_bind_on_a_slot_changed_meanwhile_is_409_with_the_current_config(app, te
             other.execute(Slot.__table__.update().where(Slot.__table__.c.id == "slot-010")
                           .values(version=2, name="changed elsewhere"))
         with pytest.raises(ApiError) as err:
-            bind_template("slot-010", template["id"])
+            bind_template("slot-010", template["id"], SYSTEM)
         assert (err.value.status, err.value.code) == (409, "version_conflict")
         assert err.value.details["current_version"] == 2
         current = err.value.details["current"]  # like PUT's 409: the current configuration

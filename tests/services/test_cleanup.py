@@ -10,6 +10,7 @@ from sqlalchemy import select
 from photoslot import clock
 from photoslot.extensions import db
 from photoslot.models import CleanupRun, JobHistory, SlotTemplateMedia
+from photoslot.services.audit import Actor
 from photoslot.services.cleanup.lock import cleanup_lock
 from photoslot.services.cleanup.runs import last_run, run_cleanup
 from photoslot.services.media import store
@@ -247,7 +248,7 @@ def test_a_run_interrupted_midway_is_closed_and_the_next_run_finishes_the_job(ap
 def test_each_run_is_recorded_for_last_successful_cleanup(app):
     with app.app_context():
         assert last_run() is None
-        outcome = run_cleanup(actor="cli:ops")
+        outcome = run_cleanup(actor=Actor("cli:ops"))
         record = last_run()
         assert record["id"] == outcome.run_id
         assert record["status"] == "ok" and record["actor"] == "cli:ops"

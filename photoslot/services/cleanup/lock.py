@@ -1,19 +1,20 @@
-"""The one-cleanup-at-a-time lock: a PostgreSQL advisory lock, or a file lock on SQLite."""
+"""The one-cleanup-at-a-time lock: a PostgreSQL advisory lock, or a file lock beside the SQLite
+database file (never in the media root, whose every file must belong to a media row)."""
 
 from __future__ import annotations
 
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import text
 
 from photoslot.extensions import db
-from photoslot.services.media import store
 
 # Any fixed 64-bit number shared by every PhotoSlot process on the database ("PSCLEAN1").
 ADVISORY_LOCK_KEY = int.from_bytes(b"PSCLEAN1", "big") & 0x7FFF_FFFF_FFFF_FFFF
-LOCK_FILE_NAME = ".cleanup.lock"
+LOCK_SUFFIX = ".cleanup.lock"
 
 
 @contextmanager
@@ -50,7 +51,10 @@ def _advisory_lock() -> Iterator[bool]:
 
 @contextmanager
 def _file_lock() -> Iterator[bool]:
-    path = store.media_root() / LOCK_FILE_NAME
+    database = db.engine.url.database
+    if not database or database == ":memory:":
+        raise RuntimeError("the cleanup lock needs a SQLite database file or PostgreSQL")
+    path = Path(database).with_name(Path(database).name + LOCK_SUFFIX)
     with open(path, "a+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -53,7 +53,7 @@ class CleanupFailed(Exception):
 def run_cleanup(
     *,
     dry_run: bool = False,
-    actor: str = audit.SYSTEM_ACTOR,
+    actor: audit.Actor = audit.SYSTEM,
     audited: bool = False,
     batch_size: int = BATCH_SIZE,
 ) -> CleanupOutcome:
@@ -69,14 +69,9 @@ def run_cleanup(
         raise CleanupFailed(_one_line(exc)) from exc
 
 
-def run_cleanup_now(body: object, actor: str) -> dict[str, Any]:
-    """The manual cleanup (``POST /api/maintenance/cleanup``): ``body`` is None/{} or
-    ``{"dry_run": bool}`` (else 422); audited with ``actor``. ApiError 409 while another run holds
-    the lock, 500 when the run fails; otherwise the outcome as a dict."""
-    body = {} if body is None else body
-    dry_run = body.get("dry_run", False) if isinstance(body, dict) else None
-    if not isinstance(dry_run, bool) or set(body) - {"dry_run"}:
-        raise ApiError(422, "validation_error", "body must be {\"dry_run\": true|false} or empty")
+def run_cleanup_now(dry_run: bool, actor: audit.Actor) -> dict[str, Any]:
+    """The manual cleanup (``POST /api/maintenance/cleanup``), audited with ``actor``: ApiError
+    409 while another run holds the lock, 500 when the run fails; otherwise the outcome."""
     try:
         outcome = run_cleanup(dry_run=dry_run, actor=actor, audited=True)
     except CleanupFailed as exc:
@@ -87,7 +82,8 @@ def run_cleanup_now(body: object, actor: str) -> dict[str, Any]:
     return outcome.as_dict()
 
 
-def _run_locked(dry_run: bool, actor: str, audited: bool, batch_size: int) -> CleanupOutcome:
+def _run_locked(dry_run: bool, actor: audit.Actor, audited: bool,
+                batch_size: int) -> CleanupOutcome:
     started = time.monotonic()
     run = _start_run(actor, dry_run)
     sweep = Sweep(clock.now(), dry_run, batch_size)
@@ -104,11 +100,11 @@ def _run_locked(dry_run: bool, actor: str, audited: bool, batch_size: int) -> Cl
         raise CleanupFailed(_one_line(exc), run.id) from exc
     sweep.summary["duration_s"] = round(time.monotonic() - started, 3)
     _finish(run.id, "ok", sweep.summary, actor, audited)
-    log_event(log, "cleanup_finished", run_id=run.id, actor=actor, **sweep.summary)
+    log_event(log, "cleanup_finished", run_id=run.id, actor=actor.name, **sweep.summary)
     return CleanupOutcome("ok", run.id, sweep.summary)
 
 
-def _start_run(actor: str, dry_run: bool) -> CleanupRun:
+def _start_run(actor: audit.Actor, dry_run: bool) -> CleanupRun:
     now = clock.now()
     # We hold the lock, so a row still "running" belongs to a run whose process died.
     db.session.execute(
@@ -117,7 +113,8 @@ def _start_run(actor: str, dry_run: bool) -> CleanupRun:
         .values(status="error", finished_at=now, error="interrupted: the process ended mid-run")
         .execution_options(synchronize_session=False)
     )
-    run = CleanupRun(started_at=now, status="running", actor=actor, summary=empty_summary(dry_run))
+    run = CleanupRun(started_at=now, status="running", actor=actor.name,
+                     summary=empty_summary(dry_run))
     db.session.add(run)
     db.session.commit()
     return run
@@ -127,7 +124,7 @@ def _finish(
     run_id: int,
     status: str,
     summary: dict[str, Any],
-    actor: str,
+    actor: audit.Actor,
     audited: bool,
     error: str | None = None,
 ) -> None:
@@ -135,18 +132,19 @@ def _finish(
     run.status, run.summary, run.error, run.finished_at = status, summary, error, clock.now()
     if audited:
         changes = {"status": status, "dry_run": summary["dry_run"], "summary": summary}
-        audit.record("maintenance.cleanup", "cleanup_run", str(run_id), changes, actor=actor)
+        audit.record("maintenance.cleanup", "cleanup_run", str(run_id), changes, actor)
     db.session.commit()
 
 
-def _record_busy(actor: str, dry_run: bool) -> CleanupOutcome:
+def _record_busy(actor: audit.Actor, dry_run: bool) -> CleanupOutcome:
     now = clock.now()
     run = CleanupRun(
-        started_at=now, finished_at=now, status="busy", actor=actor, summary=empty_summary(dry_run)
+        started_at=now, finished_at=now, status="busy", actor=actor.name,
+        summary=empty_summary(dry_run)
     )
     db.session.add(run)
     db.session.commit()
-    log_event(log, "cleanup_busy", run_id=run.id, actor=actor)
+    log_event(log, "cleanup_busy", run_id=run.id, actor=actor.name)
     return CleanupOutcome("busy", run.id, run.summary)
 
 

@@ -233,8 +233,7 @@ def _fail(job: OpenJob, error: ProviderError, provider_ms: int) -> ApiError:
             finished_at=clock.now(), provider_ms=provider_ms, total_ms=total_ms)
     timings = {"provider_ms": provider_ms, "total_ms": total_ms}
     return ApiError(error.http_status, error.code, error.message,
-                    {**error.details, "job_id": job.id, "timings": timings},
-                    headers={"X-Job-Id": job.id, "Server-Timing": server_timing(**timings)})
+                    {**error.details, "job_id": job.id, "timings": timings})
 
 
 def _finish(job: OpenJob, **values: Any) -> None:
@@ -267,8 +266,7 @@ def _abandoned_meanwhile(job: OpenJob, provider_ms: int, total_ms: int) -> ApiEr
     return ApiError(502, "abandoned",
                     "the cleanup closed this job as abandoned before it finished; "
                     "its outcome was discarded",
-                    {"job_id": job.id, "timings": timings},
-                    headers={"X-Job-Id": job.id, "Server-Timing": server_timing(**timings)})
+                    {"job_id": job.id, "timings": timings})
 
 
 def _abandon(job: OpenJob, exc: BaseException) -> None:
@@ -314,11 +312,6 @@ def _templates(slot_id: str) -> tuple[InputImage, ...]:
             continue
         templates.append(InputImage(data, media.mime, store.media_url(media.token)))
     return tuple(templates)
-
-
-def server_timing(provider_ms: int, total_ms: int) -> str:
-    """``Server-Timing``: the provider call and the gateway's own share of the total."""
-    return f"provider;dur={provider_ms}, gateway;dur={max(0, total_ms - provider_ms)}"
 
 
 def _ms_since(start: float) -> int:

@@ -14,13 +14,10 @@ from __future__ import annotations
 import base64
 import io
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO
 
 from PIL import Image
-from werkzeug.http import parse_options_header
 
 from photoslot import images
 from photoslot.clock import Deadline
@@ -45,9 +42,8 @@ class IngestRequest:
     """What the HTTP layer hands over: nothing of the body has been read yet."""
 
     slot_id: str
-    password: str | None  # from X-Ingest-Password, Authorization: Bearer or ?password=
-    content_type: str | None
-    open_body: Callable[[], BinaryIO]  # bounded by Content-Length, but not by any size limit
+    password: str | None  # from outside the body: a header or the query string
+    receive: upload.UploadReader | None  # None: the body is not a multipart form
     deadline: Deadline
     arrived_at: datetime  # wall clock (job rows)
     arrived_mono: float  # time.monotonic() at arrival (total_ms), whatever the deadline's budget
@@ -78,13 +74,13 @@ def ingest(req: IngestRequest, is_test: bool = False) -> jobs.JobResult:
 def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
     slot = _load_slot(req.slot_id)
     context["provider"] = slot.provider
-    password_outside = req.password is not None or not _is_multipart(req.content_type)
+    password_outside = req.password is not None or req.receive is None
     if password_outside and not is_test:
         # Known before the body (a header, or no form that could carry it): check it now.
         _authorize(slot, req.password)
-    if not _is_multipart(req.content_type):
+    if req.receive is None:
         raise ApiError(415, "unsupported_media_type", "expected a multipart/form-data upload",
-                       {"content_type": req.content_type})
+                       {"expected": "multipart/form-data"})
 
     def authorize(fields: dict[str, str], final: bool) -> bool:
         if is_test or req.password is not None:
@@ -98,7 +94,7 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
     if (is_test or req.password is not None) and (
             (req.content_length or 0) > upload.max_body_bytes(max_bytes)):
         raise upload.too_large(max_bytes)  # authorized already: refuse before reading a byte
-    received = upload.receive(req.open_body(), _boundary(req.content_type), max_bytes, authorize)
+    received = req.receive(max_bytes, authorize)
     try:
         part = received.photo()
         if part is None:
@@ -132,15 +128,6 @@ def _authorize(slot: jobs.SlotSnapshot, password: str | None) -> None:
     if not slot.enabled:
         raise ApiError(404, "slot_disabled", f"slot {slot.id!r} is disabled",
                        {"slot_id": slot.id})
-
-
-def _is_multipart(content_type: str | None) -> bool:
-    mimetype, options = parse_options_header(content_type or "")
-    return mimetype == "multipart/form-data" and bool(options.get("boundary"))
-
-
-def _boundary(content_type: str | None) -> bytes:
-    return parse_options_header(content_type or "")[1]["boundary"].encode("latin-1")
 
 
 def _client_meta(fields: dict[str, str], query: dict[str, str], filename: str | None) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import BinaryIO
 
 from photoslot.config import current_config
 
@@ -48,6 +49,13 @@ def write_bytes(relative: str, data: bytes) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     return len(data)
+
+
+def open_for_writing(relative: str) -> BinaryIO:
+    """A new file at ``relative`` opened for writing (its directory is made if missing)."""
+    path = resolve(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return open(path, "wb")  # noqa: SIM115  (the caller closes it)
 
 
 def read_bytes(relative: str) -> bytes:

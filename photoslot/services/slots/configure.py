@@ -90,7 +90,7 @@ def slot_config(slot: Slot) -> dict[str, Any]:
 
 
 def update_slot(
-    slot_id: str, changes: dict[str, Any], actor: str, expected_version: int | None = None
+    slot_id: str, changes: dict[str, Any], actor: audit.Actor, expected_version: int | None = None
 ) -> Slot:
     """Apply ``changes`` (name, enabled, provider, operation, params, template_media_ids — the
     ordered list replaces the bound templates) after validating the result.
@@ -122,8 +122,8 @@ def update_slot(
     if "template_media_ids" in changes:
         replace_templates(slot, new_templates)
     slot.updated_at = clock.now()
-    slot.updated_by = actor
-    audit.record("slot.update", "slot", slot_id, changed, actor=actor)
+    slot.updated_by = actor.name
+    audit.record("slot.update", "slot", slot_id, changed, actor)
     try:
         db.session.commit()
     except StaleDataError:

@@ -28,7 +28,7 @@ from photoslot.services.slots.configure import MAX_TEMPLATES_PER_SLOT, get_slot,
 log = logging.getLogger(__name__)
 
 
-def register_template(stream: BinaryIO) -> dict[str, Any]:
+def register_template(stream: BinaryIO, actor: audit.Actor) -> dict[str, Any]:
     """Validate an uploaded image, store it as a template (no expiry) with its thumbnail."""
     limit = current_config().max_upload_bytes
     data = stream.read(limit + 1)
@@ -47,7 +47,7 @@ def register_template(stream: BinaryIO) -> dict[str, Any]:
         written.append(thumb.path)
         audit.record("template_media.register", "media", media.id,
                      {"mime": [None, mime], "size": [None, media.size],
-                      "dimensions": [None, f"{width}x{height}"]})
+                      "dimensions": [None, f"{width}x{height}"]}, actor)
         db.session.commit()
     except BaseException:  # includes gevent.Timeout: never leave files without rows
         db.session.rollback()
@@ -100,7 +100,7 @@ def get_template(media_id: str) -> MediaObject:
     return media
 
 
-def delete_template(media_id: str) -> None:
+def delete_template(media_id: str, actor: audit.Actor) -> None:
     """Delete an unbound template with its thumbnails (rows, then files); 409 while bound."""
     media = get_template(media_id)
     slot_ids = _bound_slots(media_id)
@@ -113,7 +113,7 @@ def delete_template(media_id: str) -> None:
     db.session.execute(delete(MediaObject).where(MediaObject.parent_id == media_id))
     db.session.delete(media)
     audit.record("template_media.delete", "media", media_id,
-                 {"mime": [media.mime, None], "size": [media.size, None]})
+                 {"mime": [media.mime, None], "size": [media.size, None]}, actor)
     try:
         db.session.commit()
     except IntegrityError:
@@ -138,7 +138,7 @@ def _in_use(media_id: str, slot_ids: list[str]) -> ApiError:
                     {"media_id": media_id, "slots": slot_ids})
 
 
-def bind_template(slot_id: str, media_id: str) -> Slot:
+def bind_template(slot_id: str, media_id: str, actor: audit.Actor) -> Slot:
     """Append a template to the slot's list (no-op if already bound); bumps the slot version."""
     slot = get_slot(slot_id)
     media = db.session.get(MediaObject, media_id)
@@ -160,10 +160,10 @@ def bind_template(slot_id: str, media_id: str) -> Slot:
         .where(SlotTemplateMedia.slot_id == slot_id)
     ) + 1
     slot.template_links.append(SlotTemplateMedia(media_id=media_id, position=position))
-    return _save_links(slot, "slot.template_bind", before)
+    return _save_links(slot, "slot.template_bind", before, actor)
 
 
-def unbind_template(slot_id: str, media_id: str) -> Slot:
+def unbind_template(slot_id: str, media_id: str, actor: audit.Actor) -> Slot:
     """Remove a template from the slot's list; 404 if it was not bound; bumps the version."""
     slot = get_slot(slot_id)
     before = [link.media_id for link in slot.template_links]
@@ -178,17 +178,17 @@ def unbind_template(slot_id: str, media_id: str) -> Slot:
                        "template: bind another one or disable the slot first",
                        {"slot_id": slot_id, "media_id": media_id})
     slot.template_links = [link for link in slot.template_links if link.media_id != media_id]
-    return _save_links(slot, "slot.template_unbind", before)
+    return _save_links(slot, "slot.template_unbind", before, actor)
 
 
-def _save_links(slot: Slot, action: str, before: list[str]) -> Slot:
+def _save_links(slot: Slot, action: str, before: list[str], actor: audit.Actor) -> Slot:
     """Commit a change of the slot's templates: touching the row bumps version_id_col."""
     slot_id, old_version = slot.id, slot.version
     slot.updated_at = clock.now()
-    slot.updated_by = audit.current_actor()
+    slot.updated_by = actor.name
     after = [link.media_id for link in slot.template_links]
     audit.record(action, "slot", slot_id, {"template_media_ids": [before, after],
-                                           "version": [old_version, old_version + 1]})
+                                           "version": [old_version, old_version + 1]}, actor)
     try:
         db.session.commit()
     except IntegrityError:

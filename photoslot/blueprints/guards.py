@@ -1,4 +1,5 @@
-"""flask-jwt-extended hooks: our clock decides a token's lifetime; every failure is a JSON envelope.
+"""Who is asking: admin tokens (minted, verified against our clock, failures as the envelope),
+the permission decorator, and the ``Actor`` a request acts as.
 
 Missing, expired, malformed, ``alg:none`` and forged tokens answer 401; a cookie-authenticated
 change without the double-submit CSRF header answers 403 ``csrf_failed`` (ADR 0003).
@@ -6,14 +7,71 @@ change without the double-submit CSRF header answers 403 ``csrf_failed`` (ADR 00
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import wraps
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, g, request
+from flask_jwt_extended import (
+    create_access_token,
+    get_jwt,
+    get_jwt_identity,
+    verify_jwt_in_request,
+)
 from flask_jwt_extended.exceptions import CSRFError
 
 from photoslot import clock
-from photoslot.errors import error_response
+from photoslot.blueprints.errors import error_response
+from photoslot.config import ACCESS_TOKEN_LIFETIME
+from photoslot.errors import ApiError
 from photoslot.extensions import jwt
+from photoslot.services.audit import ANONYMOUS_NAME, Actor
+
+#: How long an access token is valid, in seconds (the same constant configures flask-jwt-extended).
+TOKEN_LIFETIME_S = int(ACCESS_TOKEN_LIFETIME.total_seconds())
+
+
+def issue_token(name: str, permissions: Iterable[str]) -> str:
+    """Mint an access token for admin ``name`` whose iat/nbf/exp come from ``clock.now()``."""
+    now = int(clock.now().timestamp())
+    # Additional claims override flask-jwt-extended's wall-clock iat/nbf/exp (tokens.py update()).
+    claims = {
+        "permissions": sorted(permissions),
+        "iat": now,
+        "nbf": now,
+        "exp": now + TOKEN_LIFETIME_S,
+    }
+    return create_access_token(identity=name, additional_claims=claims)
+
+
+def require_permission(permission: str | None = None) -> Callable:
+    """Decorate a view: a valid admin JWT is required, and ``permission`` in its claims if given."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            verify_jwt_in_request()
+            if permission and permission not in get_jwt().get("permissions", []):
+                raise ApiError(
+                    403,
+                    "forbidden",
+                    f"this action needs the '{permission}' permission",
+                    {"required": permission, "admin": get_jwt_identity()},
+                )
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def current_actor() -> Actor:
+    """The signed-in admin of this request (``anonymous`` before sign-in), with where from."""
+    try:
+        name = str(get_jwt_identity() or ANONYMOUS_NAME)
+    except RuntimeError:  # no token was verified on this request
+        name = ANONYMOUS_NAME
+    return Actor(name, request.remote_addr, g.get("request_id"))
 
 
 def token_lifetime_problem(payload: dict[str, Any]) -> str | None:

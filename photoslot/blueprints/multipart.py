@@ -1,0 +1,130 @@
+"""Streaming multipart reader for uploads, on Werkzeug's sans-IO ``MultipartDecoder``.
+
+Werkzeug's form parser only hands over fields once the whole body is read. The booth sends its
+text fields (the password among them) before the photo, so we drive the decoder ourselves: the
+``authorize`` hook sees the fields as soon as the first file part starts, before any photo byte
+is stored, and every file part is cut off at its size limit while it streams (the ``Upload``
+decides where the bytes go). The whole body is counted too (``max_body_bytes``): the caller turns
+off Werkzeug's MAX_CONTENT_LENGTH, whose up-front Content-Length check would answer 413 before
+the password could answer 401.
+"""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import (
+    Data,
+    Epilogue,
+    Field,
+    File,
+    MultipartDecoder,
+    NeedData,
+    State,
+)
+
+from photoslot.errors import ApiError
+from photoslot.services.ingest.upload import (
+    Authorize,
+    SpooledFile,
+    Upload,
+    max_body_bytes,
+    too_large,
+)
+
+MAX_FIELD_BYTES = 64 * 1024
+MAX_PARTS = 100
+_CHUNK = 64 * 1024
+
+
+def form_boundary(content_type: str | None) -> bytes | None:
+    """The boundary of a ``multipart/form-data`` Content-Type; None for any other body."""
+    mimetype, options = parse_options_header(content_type or "")
+    boundary = options.get("boundary")
+    if mimetype != "multipart/form-data" or not boundary:
+        return None
+    return boundary.encode("latin-1")
+
+
+def receive(stream: BinaryIO, boundary: bytes, max_file_bytes: int,
+            authorize: Authorize) -> Upload:
+    """Read the whole body; on any error the spooled files are deleted and the error raised."""
+    upload = Upload(max_file_bytes)
+    try:
+        _receive(stream, boundary, authorize, upload)
+    except BaseException:
+        upload.discard()
+        raise
+    return upload
+
+
+def _receive(stream: BinaryIO, boundary: bytes, authorize: Authorize, upload: Upload) -> None:
+    decoder = MultipartDecoder(boundary, max_parts=MAX_PARTS)
+    authorized = False
+    field_name: str | None = None
+    field_data = bytearray()
+    current: SpooledFile | None = None
+    body_bytes, max_body = 0, max_body_bytes(upload.max_file_bytes)
+    while True:
+        chunk = _read(stream)
+        if not chunk and decoder.state is not State.EPILOGUE:
+            # Under gunicorn (wsgi.input_terminated) a body cut short of its Content-Length just
+            # ends; Werkzeug's ClientDisconnected only comes from its own LimitedStream.
+            raise _incomplete()
+        body_bytes += len(chunk)
+        decoder.receive_data(chunk or None)
+        event = _next(decoder)
+        while not isinstance(event, NeedData | Epilogue):
+            if isinstance(event, File):
+                if not authorized:
+                    authorized = authorize(dict(upload.fields), False)
+                current = upload.start_file(event.name, event.filename)
+            elif isinstance(event, Field):
+                field_name, field_data = event.name, bytearray()
+            elif isinstance(event, Data) and current is not None:
+                current.write(event.data)
+                if not event.more_data:
+                    current.close()
+                    current = None
+            elif isinstance(event, Data):
+                field_data += event.data
+                if len(field_data) > MAX_FIELD_BYTES:
+                    raise too_large(MAX_FIELD_BYTES)
+                if not event.more_data and field_name is not None:
+                    upload.add_field(field_name, field_data.decode("utf-8", "replace"))
+            event = _next(decoder)
+        if body_bytes > max_body:
+            # After this chunk's events: fields that came first were authorized (401 wins).
+            raise too_large(upload.max_file_bytes)
+        if len(decoder.buffer) > MAX_FIELD_BYTES:
+            # Drained data leaves only a partial boundary behind; more means endless headers.
+            raise ApiError(400, "malformed_multipart", "a multipart part header is too long")
+        if isinstance(event, Epilogue) or not chunk:
+            break
+    if not authorized:
+        authorize(dict(upload.fields), True)
+
+
+def _read(stream: BinaryIO) -> bytes:
+    try:
+        return stream.read(_CHUNK)
+    except ClientDisconnected:
+        raise _incomplete() from None
+
+
+def _incomplete() -> ApiError:
+    return ApiError(400, "incomplete_upload",
+                    "the body ended before the upload was complete (its closing boundary)")
+
+
+def _next(decoder: MultipartDecoder):
+    try:
+        return decoder.next_event()
+    except RequestEntityTooLarge:
+        raise ApiError(413, "payload_too_large", f"more than {MAX_PARTS} parts",
+                       {"max_parts": MAX_PARTS}) from None
+    except ValueError as exc:
+        raise ApiError(400, "malformed_multipart", f"the multipart body is malformed: {exc}",
+                       {}) from None
