@@ -12,9 +12,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# flask init: first-run secrets and passwords (printed once), migrations, the 15 slots; idempotent.
 run: $(BIN)/.installed
-	$(BIN)/flask db upgrade
-	$(BIN)/flask seed
+	$(BIN)/flask init
 	$(BIN)/gunicorn -c gunicorn.conf.py
 
 # pytest exits 5 when it collected no test; that is not a failure of the suite's code.

@@ -29,7 +29,8 @@ accesslog = "-"
 # pid tells which worker answered (tests use it to prove both workers served).
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s pid=%(p)s'
 
-_default_metrics_dir = Path(__file__).resolve().parent / "var" / "prometheus"
+_var_dir = Path(os.environ.get("PHOTOSLOT_VAR_DIR") or Path(__file__).resolve().parent / "var")
+_default_metrics_dir = _var_dir / "prometheus"
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_default_metrics_dir)
 

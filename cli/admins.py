@@ -10,9 +10,7 @@ from photoslot.passwords import hash_password
 MIN_PASSWORD_LENGTH = 12
 
 
-@click.group("admins", cls=AppGroup)
-def admins() -> None:
-    """Static administrator accounts (PHOTOSLOT_ADMINS)."""
+admins = AppGroup("admins", help="Static administrator accounts (PHOTOSLOT_ADMINS).")
 
 
 @admins.command("hash-password")

@@ -10,18 +10,15 @@ from flask.cli import AppGroup
 
 from photoslot.errors import ApiError
 from photoslot.services.audit import SYSTEM
-from photoslot.services.slots.configure import list_slots, update_slot
+from photoslot.services.slots.configure import slot_rows, update_slot
 
-
-@click.group("slots", cls=AppGroup)
-def slots() -> None:
-    """The 15 ingest slots."""
+slots = AppGroup("slots", help="The 15 ingest slots.")
 
 
 @slots.command("list")
 def list_command() -> None:
     """Print every slot: id, state, provider, operation, params, version."""
-    for slot in list_slots():
+    for slot in slot_rows():
         state = "enabled " if slot.enabled else "disabled"
         params = json.dumps(slot.params or {}, sort_keys=True)
         click.echo(f"{slot.id}  {state}  {slot.provider}/{slot.operation}  {params}  "

@@ -65,10 +65,12 @@ def configure(app: Flask, config: Config) -> None:
 
 def register_extensions(app: Flask) -> None:
     from photoslot.extensions import db, jwt, limiter, migrate
+    from photoslot.images import limit_decoded_pixels
     from photoslot.log import configure_logging
     from photoslot.providers import init_providers
 
     configure_logging()
+    limit_decoded_pixels()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     jwt.init_app(app)

@@ -1,11 +1,14 @@
-"""One configuration object, read from the environment once and validated at start-up."""
+"""One configuration object, read from the environment once and validated at start-up.
+
+Reading it changes nothing: no directory is made, no file written. The embedded default's secrets
+(a signing key, the admins' password hashes) are read from the var directory, where ``flask init``
+generated them once (photoslot/first_run.py).
+"""
 
 from __future__ import annotations
 
 import os
 import re
-import secrets
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,7 +17,10 @@ from pathlib import Path
 from limits import parse_many
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-VAR_DIR = REPO_ROOT / "var"
+#: The embedded default's files: SQLite database, media, generated secrets (PHOTOSLOT_VAR_DIR).
+DEFAULT_VAR_DIR = REPO_ROOT / "var"
+SECRET_KEY_FILE = "secret_key"
+ADMINS_FILE = "admins"
 
 ALL_PERMISSIONS = frozenset(
     {"settings:write", "slots:write", "media:write", "stats:read", "maintenance:write"}
@@ -63,8 +69,6 @@ class Config:
     login_limit_per_user: str
     login_limit_per_ip: str
     ingest_fail_limit: str
-    #: True when PHOTOSLOT_ADMINS is unset: the embedded default that generates its own secrets.
-    embedded_admins: bool = False
     db_pool_size: int = 10
     db_max_overflow: int = 10
 
@@ -84,7 +88,7 @@ class Config:
             database_url=_database_url(env),
             media_root=_media_root(env),
             public_base_url=_url(env, "PHOTOSLOT_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
-            secret_key=env.get("PHOTOSLOT_SECRET_KEY") or _embedded_secret_key(),
+            secret_key=_secret_key(env),
             admins=_admins(env),
             t_sync_response_s=_positive(env, "PHOTOSLOT_T_SYNC_RESPONSE_S", 60),
             result_ttl_h=_positive(env, "PHOTOSLOT_RESULT_TTL_H", 72),
@@ -97,32 +101,69 @@ class Config:
             login_limit_per_user=_rate_limit(env, "PHOTOSLOT_LOGIN_LIMIT_PER_USER", "5 per minute"),
             login_limit_per_ip=_rate_limit(env, "PHOTOSLOT_LOGIN_LIMIT_PER_IP", "20 per minute"),
             ingest_fail_limit=_rate_limit(env, "PHOTOSLOT_INGEST_FAIL_LIMIT", "30 per minute"),
-            embedded_admins=not env.get("PHOTOSLOT_ADMINS"),
             db_pool_size=_count(env, "PHOTOSLOT_DB_POOL_SIZE", 10, minimum=1),
             db_max_overflow=_count(env, "PHOTOSLOT_DB_MAX_OVERFLOW", 10, minimum=0),
         )
 
 
+def var_dir(env: Mapping[str, str]) -> Path:
+    """Where the embedded default keeps its database, media and generated secrets."""
+    return Path(env.get("PHOTOSLOT_VAR_DIR") or DEFAULT_VAR_DIR).resolve()
+
+
+def default_database_url(env: Mapping[str, str]) -> str:
+    """The embedded default's SQLite database in the var directory."""
+    return f"sqlite:///{var_dir(env) / 'photoslot.db'}"
+
+
+def media_root_of(env: Mapping[str, str]) -> Path:
+    """PHOTOSLOT_MEDIA_ROOT, or the embedded default's ``media`` folder in the var directory."""
+    return Path(env.get("PHOTOSLOT_MEDIA_ROOT") or var_dir(env) / "media").resolve()
+
+
+_FIRST_RUN = "run `flask init` (make run does) to create it"
+
+
 def _database_url(env: Mapping[str, str]) -> str:
-    url = env.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'photoslot.db'}"
+    url = env.get("DATABASE_URL") or default_database_url(env)
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
     if not url.startswith(("sqlite://", "postgresql://", "postgresql+psycopg2://")):
         raise ConfigError(f"DATABASE_URL must be a sqlite:// or postgresql:// URL, got {url!r}")
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        if not folder.is_dir():
+            raise ConfigError(f"DATABASE_URL: the folder {str(folder)!r} of the SQLite file does "
+                              f"not exist; {_FIRST_RUN}")
     return url
 
 
 def _media_root(env: Mapping[str, str]) -> Path:
-    root = Path(env.get("PHOTOSLOT_MEDIA_ROOT") or VAR_DIR / "media").resolve()
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"PHOTOSLOT_MEDIA_ROOT {str(root)!r} is not usable: {exc}") from None
+    root = media_root_of(env)
+    if not root.is_dir():
+        raise ConfigError(f"PHOTOSLOT_MEDIA_ROOT {str(root)!r} does not exist; {_FIRST_RUN}")
     if not os.access(root, os.W_OK):
         raise ConfigError(f"PHOTOSLOT_MEDIA_ROOT {str(root)!r} is not writable")
     return root
+
+
+def _secret_key(env: Mapping[str, str]) -> str:
+    if env.get("PHOTOSLOT_SECRET_KEY"):
+        return env["PHOTOSLOT_SECRET_KEY"]
+    generated = _read_generated(env, SECRET_KEY_FILE)
+    if generated is None:
+        raise ConfigError(f"PHOTOSLOT_SECRET_KEY is not set and the embedded default's "
+                          f"{str(var_dir(env) / SECRET_KEY_FILE)!r} does not exist; set it, or "
+                          f"{_FIRST_RUN}")
+    return generated
+
+
+def _read_generated(env: Mapping[str, str], name: str) -> str | None:
+    """The content of a file ``flask init`` generated in the var directory, or None."""
+    try:
+        return (var_dir(env) / name).read_text().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
@@ -203,47 +244,12 @@ def _admins(env: Mapping[str, str]) -> dict[str, AdminAccount]:
     raw = env.get("PHOTOSLOT_ADMINS")
     if raw:
         return parse_admins(raw)
-    return parse_admins(_embedded_admins(), source=str(VAR_DIR / "admins"))
-
-
-def _create_once(path: Path, make_content) -> tuple[str, bool]:
-    """Create ``path`` with ``make_content()`` unless it exists; safe against concurrent starts."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        return path.read_text().strip(), False
-    content = make_content()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(content)
-    try:
-        # link() publishes the complete file atomically and fails if another process won.
-        os.link(tmp, path)
-    except FileExistsError:
-        return path.read_text().strip(), False
-    finally:
-        tmp.unlink()
-    return content, True
-
-
-def _embedded_secret_key() -> str:
-    key, _ = _create_once(VAR_DIR / "secret_key", lambda: secrets.token_urlsafe(48))
-    return key
-
-
-def _embedded_admins() -> str:
-    """Generate random admin passwords once, keep their hashes in var/admins, print them once."""
-    from photoslot.passwords import hash_password
-
-    passwords = {name: secrets.token_urlsafe(12) for name in ADMIN_NAMES}
-    content, created = _create_once(
-        VAR_DIR / "admins",
-        lambda: ",".join(f"{name}:{hash_password(pw)}" for name, pw in passwords.items()),
-    )
-    if created:
-        shown = "  ".join(f"{name} / {pw}" for name, pw in passwords.items())
-        print(f"photoslot: generated admin passwords (shown once): {shown}", file=sys.stderr)
-    return content
+    generated = _read_generated(env, ADMINS_FILE)
+    if generated is None:
+        raise ConfigError(f"PHOTOSLOT_ADMINS is not set and the embedded default's "
+                          f"{str(var_dir(env) / ADMINS_FILE)!r} does not exist; set it, or "
+                          f"{_FIRST_RUN}")
+    return parse_admins(generated, source=str(var_dir(env) / ADMINS_FILE))
 
 
 def current_config() -> Config:

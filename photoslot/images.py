@@ -1,8 +1,11 @@
-"""Image checks shared by ingest and template uploads: sniff by magic bytes, decode safely."""
+"""Image helpers shared by ingest, templates, thumbnails and the local provider: sniff by magic
+bytes, decode safely, and encode every output one way (one transparency rule, one JPEG quality
+per purpose)."""
 
 from __future__ import annotations
 
 import io
+from typing import Literal
 
 from PIL import Image
 
@@ -10,8 +13,16 @@ from photoslot.errors import ApiError
 from photoslot.offload import off_loop
 
 ACCEPTED_MIMES = ("image/jpeg", "image/png", "image/webp")
-# Pillow's guard: refuse images with more pixels than this (decompression bombs).
-Image.MAX_IMAGE_PIXELS = 60_000_000
+#: Pillow's guard: images with more pixels than this are refused (decompression bombs).
+MAX_IMAGE_PIXELS = 60_000_000
+#: JPEG quality by purpose: what the booth prints, what admins glance at, the JSON preview.
+JPEG_QUALITY = {"result": 92, "thumbnail": 82, "preview": 75}
+Purpose = Literal["result", "thumbnail", "preview"]
+
+
+def limit_decoded_pixels() -> None:
+    """Set Pillow's process-wide decompression-bomb limit (called once by the app factory)."""
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
 
 def sniff_mime(head: bytes) -> str | None:
@@ -55,19 +66,33 @@ def booth_format(upload_mime: str) -> str:
     return "image/png" if upload_mime == "image/png" else "image/jpeg"
 
 
+def flatten(image: Image.Image) -> Image.Image:
+    """RGB (or L) for JPEG: transparent areas become white, never black."""
+    if image.mode in ("RGB", "L"):
+        return image
+    if image.mode in ("RGBA", "LA", "P", "PA", "La", "RGBa"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, "white")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def encode(image: Image.Image, mime: str, purpose: Purpose = "result") -> bytes:
+    """``image`` as PNG (kept as it is) or JPEG (flattened, at the purpose's quality)."""
+    out = io.BytesIO()
+    if mime == "image/png":
+        image.save(out, "PNG")
+    else:
+        flatten(image).save(out, "JPEG", quality=JPEG_QUALITY[purpose])
+    return out.getvalue()
+
+
 def convert(data: bytes, mime: str) -> bytes:
-    """Re-encode a decodable image as ``mime`` (JPEG: transparency flattened onto white)."""
+    """Re-encode a decodable image as ``mime`` (a provider's PNG as the booth's JPEG)."""
     return off_loop(_convert, data, mime)
 
 
 def _convert(data: bytes, mime: str) -> bytes:
     with Image.open(io.BytesIO(data)) as image:
-        out = io.BytesIO()
-        if mime == "image/png":
-            image.save(out, "PNG")
-        else:
-            rgba = image.convert("RGBA")
-            flat = Image.new("RGB", rgba.size, "white")
-            flat.paste(rgba, mask=rgba.getchannel("A"))
-            flat.save(out, "JPEG", quality=92)
-    return out.getvalue()
+        return encode(image, mime)

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from flask import Flask
-from sqlalchemy import create_engine, inspect, text
 
 from photoslot import clock, create_app
 from photoslot.blueprints.guards import issue_token
@@ -22,10 +16,20 @@ from photoslot.extensions import db
 from photoslot.models import Base
 from photoslot.passwords import hash_password
 from photoslot.services.slots.configure import seed_slots
+from tests.support import ADMIN_PASSWORDS, SECRET_KEY, GunicornServer, drop_everything, migrate
 
-ROOT = Path(__file__).resolve().parent.parent
-ADMIN_PASSWORDS = {"serg": "serg-test-password", "igor": "igor-test-password"}
-SECRET_KEY = "test-secret-key-only-for-the-test-suite-0123456789"
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests that start gunicorn; skip PostgreSQL-only tests on SQLite, saying why."""
+    on_postgres = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
+    for item in items:
+        if "gunicorn_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.gunicorn)
+        marker = item.get_closest_marker("postgres")
+        if marker and not on_postgres:
+            reason = marker.args[0] if marker.args else "PostgreSQL semantics"
+            item.add_marker(pytest.mark.skip(
+                reason=f"needs PostgreSQL: {reason} (set TEST_DATABASE_URL)"))
 
 
 @pytest.fixture(scope="session")
@@ -39,24 +43,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def admins_env() -> str:
     return ",".join(f"{name}:{hash_password(pw)}" for name, pw in ADMIN_PASSWORDS.items())
-
-
-def drop_everything(database_url: str) -> None:
-    """Remove every table, including Alembic's version table."""
-    engine = create_engine(database_url)
-    with engine.begin() as conn:
-        Base.metadata.drop_all(conn)
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        assert not inspect(conn).get_table_names(), "unexpected tables left in the test database"
-    engine.dispose()
-
-
-def migrate(app: Flask, revision: str = "head", down: bool = False) -> None:
-    """Run Alembic (through flask-migrate) against the app's database."""
-    from flask_migrate import downgrade, upgrade
-
-    with app.app_context():
-        (downgrade if down else upgrade)(revision=revision)
 
 
 @pytest.fixture(scope="session")
@@ -152,63 +138,6 @@ def auth_headers(app: Flask) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return make
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class GunicornServer:
-    """A real ``gunicorn -c gunicorn.conf.py`` (gevent workers) on a free loopback port."""
-
-    def __init__(self, env: dict[str, str], log_path: Path, workers: int = 2,
-                 port: int | None = None):
-        # A caller may pick the port first (free_port()) to put the server's own URL into env.
-        self.port = port or free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        full_env = {
-            **os.environ,
-            **env,
-            "PHOTOSLOT_BIND": f"127.0.0.1:{self.port}",
-            "PHOTOSLOT_WORKERS": str(workers),
-            "PROMETHEUS_MULTIPROC_DIR": str(log_path.parent / f"prom-{self.port}"),
-        }
-        self._log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
-            cwd=ROOT,
-            env=full_env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait_until_up()
-
-    def _wait_until_up(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early:\n{self.log()}")
-            try:
-                if requests.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not come up:\n{self.log()}")
-
-    def log(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self._log.close()
 
 
 @pytest.fixture

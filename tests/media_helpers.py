@@ -34,7 +34,7 @@ def add_media(
     data: bytes = JPEG,
     write_file: bool = True,
 ) -> MediaRef:
-    """Write a file through media_store and commit its media_object row (call in app context)."""
+    """Write a file through the media store and commit its row (call in an app context)."""
     media_id = new_uuid()
     relative = path or store.relative_path(kind, media_id, "image/jpeg")
     if write_file:

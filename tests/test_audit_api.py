@@ -7,8 +7,8 @@ import pytest
 from photoslot.extensions import db
 from photoslot.services import audit
 from photoslot.services.audit import Actor
-from tests.conftest import ADMIN_PASSWORDS
 from tests.contract import assert_contract, assert_error
+from tests.support import ADMIN_PASSWORDS
 
 
 @pytest.fixture

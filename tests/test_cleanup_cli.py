@@ -19,8 +19,8 @@ from photoslot.models import CleanupRun
 from photoslot.services.audit import Actor
 from photoslot.services.cleanup.lock import cleanup_lock
 from photoslot.services.cleanup.runs import run_cleanup
-from tests.conftest import ROOT
 from tests.media_helpers import add_media, exists
+from tests.support import ROOT
 
 
 def _expired_result():
@@ -85,9 +85,8 @@ def _running(app) -> bool:
         return running is not None
 
 
+@pytest.mark.postgres("holds a row lock to keep the first run inside its advisory lock")
 def test_two_cleanups_at_once_one_deletes_and_the_other_process_reports_busy(app, app_env):
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("holds a PostgreSQL row lock to keep the first run inside its lock")
     with app.app_context():
         media = [_expired_result() for _ in range(5)]
         # Hold one expired row: the first run takes the cleanup lock, then waits on this row.

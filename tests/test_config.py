@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from photoslot.config import ALL_PERMISSIONS, Config, ConfigError
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 
 @pytest.mark.parametrize(
@@ -67,26 +67,3 @@ def test_startup_with_bad_config_prints_one_line_naming_the_variable(base_env, t
     assert len(lines) == 1, result.stderr
     assert "PHOTOSLOT_T_SYNC_RESPONSE_S" in lines[0]
     assert "Traceback" not in result.stderr
-
-
-def test_embedded_secret_is_created_once_complete_even_when_processes_race(tmp_path):
-    from concurrent.futures import ProcessPoolExecutor
-
-    from photoslot.config import _create_once
-
-    target = tmp_path / "secret_key"
-    with ProcessPoolExecutor(4) as pool:
-        results = list(pool.map(_create_in_child, [str(target)] * 8))
-    contents = {content for content, _ in results}
-    assert len(contents) == 1 and contents == {target.read_text()}
-    assert sum(created for _, created in results) == 1
-    assert _create_once(target, lambda: "other") == (target.read_text(), False)
-
-
-def _create_in_child(path: str) -> tuple[str, bool]:
-    import secrets
-    from pathlib import Path
-
-    from photoslot.config import _create_once
-
-    return _create_once(Path(path), lambda: secrets.token_urlsafe(48))

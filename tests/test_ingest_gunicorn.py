@@ -10,6 +10,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 from PIL import Image
 
@@ -92,6 +93,7 @@ def test_captured_dslr_remote_pro_request_replays_with_expect_100_continue(
     assert_consistent(app, media_root)
 
 
+@pytest.mark.postgres("the premise is a connection pool of 2 per worker; SQLite has no pool size")
 def test_30_concurrent_ingests_overlap_on_a_pool_smaller_than_the_concurrency(
         app, gunicorn_server, media_root):
     set_password(app)

@@ -14,8 +14,8 @@ from photoslot.config import ALL_PERMISSIONS
 from photoslot.extensions import db
 from photoslot.models import AuditLog
 from photoslot.passwords import hash_password
-from tests.conftest import ADMIN_PASSWORDS, SECRET_KEY
 from tests.contract import assert_contract, assert_error
+from tests.support import ADMIN_PASSWORDS, SECRET_KEY
 
 
 def login(client, username="serg", password=None, **kwargs):

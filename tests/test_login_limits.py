@@ -7,8 +7,8 @@ import redis
 import requests
 
 from photoslot.config import current_config
-from tests.conftest import ADMIN_PASSWORDS
 from tests.contract import assert_contract, assert_error
+from tests.support import ADMIN_PASSWORDS
 from tests.workers import spread_requests
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # this suite's own database number; flushed around use

@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 
 from photoslot.extensions import db
 from photoslot.models import Base
-from tests.conftest import drop_everything, migrate
+from tests.support import drop_everything, migrate
 
 TABLES = {"slot", "slot_template_media", "setting", "job_history", "media_object", "audit_log",
           "cleanup_run"}

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import gevent
 from PIL import Image, ImageOps
 
+from photoslot import images
 from photoslot.log import log_event
 from photoslot.offload import off_loop
 from photoslot.providers.base import (
@@ -99,15 +100,9 @@ def _open(image: InputImage) -> Image.Image:
 
 
 def _encode(image: Image.Image, input_mime: str) -> tuple[bytes, str]:
-    """PNG stays PNG (it may carry transparency); JPEG and WEBP inputs come back as JPEG."""
-    out = io.BytesIO()
-    if input_mime == "image/png":
-        image.save(out, "PNG", optimize=False)
-        return out.getvalue(), "image/png"
-    if image.mode not in ("L", "RGB"):
-        image = image.convert("RGB")
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue(), "image/jpeg"
+    """In the format the booth gets back: PNG stays PNG, JPEG and WEBP come back as JPEG."""
+    mime = images.booth_format(input_mime)
+    return images.encode(image, mime), mime
 
 
 def _grayscale(photo: Image.Image, request: ProviderRequest) -> Image.Image:

@@ -46,10 +46,9 @@ def register(base_url: str, headers: dict[str, str]) -> str:
     return response.json()["id"]
 
 
+@pytest.mark.postgres("row locks make concurrent saves queue; SQLite has one database lock")
 def test_concurrent_puts_with_the_same_version_give_exactly_one_200_and_one_409(
         app, gunicorn_server, auth_headers):
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL)")
     server = gunicorn_server(workers=2)
     url = f"{server.base_url}/api/slots/slot-006"
     headers = auth_headers(permissions={"slots:write", "media:write"})

@@ -19,14 +19,15 @@ from tests.contract import assert_contract, assert_error
 @pytest.mark.parametrize(("size", "expected"), [((1200, 900), (320, 240)), ((300, 2000), (48, 320)),
                                                 ((100, 60), (100, 60))])
 def test_thumbnails_fit_320_px_keep_aspect_and_never_enlarge(size, expected):
-    jpeg, width, height = render(image_bytes("PNG", size))
+    rendition = render(image_bytes("PNG", size))
+    jpeg, width, height = rendition.jpeg, rendition.width, rendition.height
     with Image.open(io.BytesIO(jpeg)) as image:
         assert (image.format, image.size) == ("JPEG", expected)
     assert (width, height) == expected
 
 
 def test_transparent_images_become_white_not_black():
-    jpeg, _, _ = render(image_bytes("PNG", (10, 10), mode="RGBA"))
+    jpeg = render(image_bytes("PNG", (10, 10), mode="RGBA")).jpeg
     with Image.open(io.BytesIO(jpeg)) as image:
         red, green, blue = image.getpixel((5, 5))
     assert red > 200 and green > 100  # half-transparent red over white is pink

@@ -20,7 +20,6 @@ import pytest
 import requests
 
 from photoslot import clock
-from tests.conftest import GunicornServer, free_port
 from tests.contract import assert_contract, assert_error
 from tests.fakes import turbotext as fake_turbotext
 from tests.fakes.images import transform
@@ -38,6 +37,9 @@ from tests.ingest_support import (
     photo_bytes,
     set_password,
 )
+from tests.support import GunicornServer, free_port
+
+pytestmark = pytest.mark.gunicorn  # the whole module runs against one real gunicorn
 
 T_SYNC = 4  # Turbotext is polled once a second: room for one pending round, with slack
 URL = "/api/ingest/slot-003"

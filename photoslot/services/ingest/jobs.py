@@ -35,7 +35,12 @@ from photoslot.providers.base import (
 )
 from photoslot.services.media import store
 from photoslot.services.media.lifetime import expired_at
-from photoslot.services.media.thumbnails import ThumbnailError, ensure_thumbnail
+from photoslot.services.media.thumbnails import (
+    Rendition,
+    ThumbnailError,
+    add_thumbnail,
+    render,
+)
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +195,7 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
     if mime != (wanted := images.booth_format(job.photo.mime)):
         # Gemini and Turbotext answer PNG whatever they get; the booth expects what it sent.
         image, mime = images.convert(image, wanted), wanted
+    rendition = _thumbnail(job, image)  # before the rows: no transaction waits on the CPU
     config = current_config()
     path = store.relative_path("result", job.id, mime)
     store.write_bytes(path, image)
@@ -202,7 +208,8 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
             width=width, height=height, created_at=now, expires_at=expires_at,
             slot_id=job.slot.id, job_id=job.id)
         db.session.add(media)
-        written += _thumbnail(job, media, image)
+        if rendition is not None:
+            written.append(add_thumbnail(media, rendition).path)
         total_ms = _ms_since(job.arrived_mono)
         _finish(job, status="done", finished_at=now, provider_ms=provider_ms,
                 total_ms=total_ms)
@@ -214,16 +221,16 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
                      provider_ms, total_ms)
 
 
-def _thumbnail(job: OpenJob, media: MediaObject, image: bytes) -> list[str]:
-    """Make the result's thumbnail now, so slot views do no image work; [] when skipped."""
+def _thumbnail(job: OpenJob, image: bytes) -> Rendition | None:
+    """Render the result's thumbnail now, so slot views do no image work; None when skipped."""
     if job.deadline.remaining() < THUMBNAIL_MIN_REMAINING_S:
-        return []
+        return None
     try:
-        return [ensure_thumbnail(media, image).path]
+        return render(image)
     except ThumbnailError as exc:  # the booth still gets its result; views show the full image
-        log_event(log, "thumbnail_failed", level=logging.WARNING, media_id=media.id,
-                  job_id=job.id, reason=str(exc)[:200])
-        return []
+        log_event(log, "thumbnail_failed", level=logging.WARNING, job_id=job.id,
+                  reason=str(exc)[:200])
+        return None
 
 
 def _fail(job: OpenJob, error: ProviderError, provider_ms: int) -> ApiError:

@@ -146,11 +146,8 @@ def preview_data_uri(image: bytes) -> str:
 
 def _preview(image: bytes) -> bytes:
     with Image.open(io.BytesIO(image)) as opened:
-        small = opened.convert("RGB")
-        small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
-        out = io.BytesIO()
-        small.save(out, "JPEG", quality=75)
-    return out.getvalue()
+        opened.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+        return images.encode(opened, "image/jpeg", "preview")
 
 
 def _log(context: dict, outcome: str, status: int, **fields) -> None:

@@ -44,8 +44,8 @@ def seed_slots() -> list[str]:
     return created
 
 
-def list_slots() -> list[Slot]:
-    """All slots in id order."""
+def slot_rows() -> list[Slot]:
+    """All slot rows in id order (for the CLI; views.list_slots is the API view)."""
     return list(db.session.scalars(select(Slot).order_by(Slot.id)))
 
 

@@ -19,10 +19,10 @@ from photoslot.models import MediaObject, Slot, SlotTemplateMedia
 from photoslot.models.base import new_uuid
 from photoslot.providers import all_providers
 from photoslot.services import audit
-from photoslot.services.media import store
+from photoslot.services.media import store, thumbnails
 from photoslot.services.media.lifetime import ensure_not_expired
 from photoslot.services.media.store import media_url, thumbnail_url
-from photoslot.services.media.thumbnails import ensure_thumbnail, thumbnails_of
+from photoslot.services.media.thumbnails import thumbnails_of
 from photoslot.services.slots.configure import MAX_TEMPLATES_PER_SLOT, get_slot, version_conflict
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,11 @@ def register_template(stream: BinaryIO, actor: audit.Actor) -> dict[str, Any]:
         raise ApiError(413, "payload_too_large", "the file is larger than the upload limit",
                        {"max_bytes": limit})
     mime, width, height = images.require_image(data)
+    try:
+        rendition = thumbnails.render(data)  # before any row: no transaction waits on it
+    except thumbnails.ThumbnailError as exc:
+        raise ApiError(422, "invalid_image", "the image cannot be decoded",
+                       {"reason": str(exc)}) from None
     media_id = new_uuid()
     media = MediaObject(id=media_id, kind="template", mime=mime, size=len(data), width=width,
                         height=height, path=store.relative_path("template", media_id, mime))
@@ -43,7 +48,7 @@ def register_template(stream: BinaryIO, actor: audit.Actor) -> dict[str, Any]:
     try:
         store.write_bytes(media.path, data)
         db.session.add(media)
-        thumb = ensure_thumbnail(media, data)
+        thumb = thumbnails.add_thumbnail(media, rendition)
         written.append(thumb.path)
         audit.record("template_media.register", "media", media.id,
                      {"mime": [None, mime], "size": [None, media.size],
