@@ -17,7 +17,7 @@ from flask import Response, request
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 
-from photoslot.config import current_config
+from photoslot.config import Config, current_config
 from photoslot.extensions import limiter
 from photoslot.log import log_event
 
@@ -42,22 +42,20 @@ def _breached(limit: RequestLimit) -> None:
     log_event(log, "login_rate_limited", limit=str(limit.limit), remote_addr=get_remote_address())
 
 
+def _failed_attempts(rate: Callable[[Config], str], key: Callable[[], str],
+                     failed: Callable[[Response], bool], message: str,
+                     breached: Callable[[RequestLimit], None]) -> Callable:
+    """A flask-limiter decorator that counts only the responses ``failed`` says are failures."""
+    return limiter.limit(lambda: rate(current_config()), key_func=key, deduct_when=failed,
+                         error_message=message, on_breach=breached)
+
+
 def login_limits(view: Callable) -> Callable:
     """Decorate the login view with both failed-attempt limits."""
-    per_user = limiter.limit(
-        lambda: current_config().login_limit_per_user,
-        key_func=_username_and_ip,
-        deduct_when=_failed,
-        error_message=_MESSAGE,
-        on_breach=_breached,
-    )
-    per_ip = limiter.limit(
-        lambda: current_config().login_limit_per_ip,
-        key_func=get_remote_address,
-        deduct_when=_failed,
-        error_message=_MESSAGE,
-        on_breach=_breached,
-    )
+    per_user = _failed_attempts(lambda c: c.login_limit_per_user, _username_and_ip, _failed,
+                                _MESSAGE, _breached)
+    per_ip = _failed_attempts(lambda c: c.login_limit_per_ip, get_remote_address, _failed,
+                              _MESSAGE, _breached)
     return per_ip(per_user(view))
 
 
@@ -76,10 +74,5 @@ def _ingest_breached(limit: RequestLimit) -> None:
 
 def ingest_password_limit(view: Callable) -> Callable:
     """Decorate the booth's ingest view: wrong passwords per client IP; a right one never counts."""
-    return limiter.limit(
-        lambda: current_config().ingest_fail_limit,
-        key_func=get_remote_address,
-        deduct_when=_wrong_ingest_password,
-        error_message=_INGEST_MESSAGE,
-        on_breach=_ingest_breached,
-    )(view)
+    return _failed_attempts(lambda c: c.ingest_fail_limit, get_remote_address,
+                            _wrong_ingest_password, _INGEST_MESSAGE, _ingest_breached)(view)
