@@ -54,10 +54,9 @@ class AttemptCounters:
 
     def __init__(self, storage_uri: str):
         self.storage_uri = storage_uri
-        self.shared = not storage_uri.startswith("memory://")
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._primary = self._memory
-        if self.shared:
+        if not storage_uri.startswith("memory://"):
             storage = storage_from_string(storage_uri, wrap_exceptions=True,
                                           socket_timeout=REDIS_TIMEOUT_S,
                                           socket_connect_timeout=REDIS_TIMEOUT_S)

@@ -9,14 +9,23 @@ through a real server).
 from __future__ import annotations
 
 import io
+import json
+import os
+import subprocess
+import sys
 import time
+from datetime import timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 import gevent
 import pytest
 
+from photoslot import clock
 from photoslot.offload import off_loop
 from photoslot.providers.base import Deadline, Provider, ProviderRequest, ProviderResult
+from photoslot.services.audit import SYSTEM
+from photoslot.services.cleanup.runs import run_cleanup
 from tests.contract import assert_contract, assert_error
 from tests.ingest_support import (
     BOUNDARY,
@@ -148,3 +157,44 @@ def test_a_body_cut_short_by_the_deadline_before_the_file_is_408(ready, media_ro
     response, _ = send(ready, SlowBody(head, b"x" * 10_000, step=10, every=0.05), len(fields))
     assert_error(response, 408, "upload_timeout")
     assert files_under(media_root) == []
+
+
+def run_with_the_pool_taken(env: dict[str, str], when: str) -> dict:
+    script = Path(__file__).with_name("pool_wait.py")
+    outcome = subprocess.run(
+        [sys.executable, str(script), when], capture_output=True, text=True, timeout=60,
+        env={**os.environ, **env, "PYTHONPATH": str(script.parents[1]),
+             "PHOTOSLOT_T_SYNC_RESPONSE_S": "2", "PHOTOSLOT_DB_POOL_SIZE": "1",
+             "PHOTOSLOT_DB_MAX_OVERFLOW": "0"})
+    assert outcome.returncode == 0, outcome.stderr[-3000:]
+    return json.loads(outcome.stdout.splitlines()[-1])
+
+
+@pytest.mark.postgres("sizes the connection pool (PHOTOSLOT_DB_POOL_SIZE applies to PostgreSQL)")
+def test_a_pool_taken_before_the_request_is_504_at_the_deadline_without_a_job(
+        app, app_env, media_root):
+    set_password(app)
+    configure_slot(app)
+    answer = run_with_the_pool_taken(app_env, "before")
+    assert (answer["status"], answer["code"], answer["job_id"]) == (
+        504, "processing_timeout", None)
+    assert answer["elapsed"] < 3.0  # T_sync + 1 s, not the pool's own 10 s timeout
+    assert jobs(app) == [] and files_under(media_root) == []
+
+
+@pytest.mark.postgres("sizes the connection pool (PHOTOSLOT_DB_POOL_SIZE applies to PostgreSQL)")
+def test_a_pool_taken_while_the_provider_works_is_504_and_the_job_is_left_to_the_cleanup(
+        app, app_env, media_root):
+    set_password(app)
+    configure_slot(app, params={"delay_ms": 1000})
+    answer = run_with_the_pool_taken(app_env, "after")
+    assert (answer["status"], answer["code"]) == (504, "processing_timeout")
+    assert answer["elapsed"] < 3.0  # the done commit waited until T_sync, the failure 0.5 s
+    [job] = jobs(app)
+    assert job.id == answer["job_id"] and job.status == "pending"  # left to the cleanup
+    assert files_under(media_root) == []  # no result kept, the input deleted
+    clock.advance(timedelta(minutes=10))
+    with app.app_context():
+        assert run_cleanup(actor=SYSTEM).summary["jobs_abandoned"] == 1
+    [job] = jobs(app)
+    assert (job.status, job.error_code) == ("error", "abandoned")

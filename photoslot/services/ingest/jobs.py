@@ -245,6 +245,7 @@ def _thumbnail(job: OpenJob, image: bytes) -> Rendition | None:
     """Render the result's thumbnail now, so slot views do no image work; None when skipped:
     too little time left, not done ``COMMIT_RESERVE_S`` before the deadline, or unusable."""
     if job.deadline.remaining() < THUMBNAIL_MIN_REMAINING_S:
+        log_event(log, "thumbnail_skipped", job_id=job.id, reason="little time left")
         return None
     try:
         with Deadline(job.deadline.at - COMMIT_RESERVE_S).bounded():
