@@ -48,3 +48,11 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Once per worker, after it loaded the app: with memory:// rate limits, log what the limits
+    really are (each worker counts alone). The import runs in the worker, already patched."""
+    from photoslot.ratelimit import log_per_worker_limits
+
+    log_per_worker_limits(worker.wsgi.extensions["photoslot.config"], worker.cfg.workers)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from photoslot.config import ACCESS_TOKEN_LIFETIME, BODY_SLACK_BYTES, Config, ConfigError
 
@@ -56,25 +57,27 @@ def configure(app: Flask, config: Config) -> None:
         JWT_COOKIE_SECURE=secure_cookie,
         JWT_COOKIE_SAMESITE="Lax",
         JWT_COOKIE_CSRF_PROTECT=True,
-        RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
-        # A moving window really means "at most N in any 60 s", with no burst at window edges.
-        RATELIMIT_STRATEGY="moving-window",
-        RATELIMIT_HEADERS_ENABLED=True,
     )
+    if config.trusted_proxies:
+        # The client is what the last N proxies say it is (X-Forwarded-For); without them the
+        # header is anyone's to forge and the socket peer is the client.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies)
 
 
 def register_extensions(app: Flask) -> None:
-    from photoslot.extensions import db, jwt, limiter, migrate
+    from photoslot.extensions import db, jwt, migrate
     from photoslot.images import limit_decoded_pixels
     from photoslot.log import configure_logging
     from photoslot.providers import init_providers
+    from photoslot.ratelimit import AttemptCounters
 
     configure_logging()
     limit_decoded_pixels()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     jwt.init_app(app)
-    limiter.init_app(app)
+    config = app.extensions["photoslot.config"]
+    app.extensions["photoslot.attempts"] = AttemptCounters(config.ratelimit_storage_uri)
     init_providers(app)
 
 

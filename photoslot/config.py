@@ -71,6 +71,8 @@ class Config:
     ingest_fail_limit: str
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    upload_idle_s: float = 10.0
+    trusted_proxies: int = 0
 
     @property
     def max_upload_bytes(self) -> int:
@@ -103,6 +105,8 @@ class Config:
             ingest_fail_limit=_rate_limit(env, "PHOTOSLOT_INGEST_FAIL_LIMIT", "30 per minute"),
             db_pool_size=_count(env, "PHOTOSLOT_DB_POOL_SIZE", 10, minimum=1),
             db_max_overflow=_count(env, "PHOTOSLOT_DB_MAX_OVERFLOW", 10, minimum=0),
+            upload_idle_s=_positive(env, "PHOTOSLOT_UPLOAD_IDLE_S", 10),
+            trusted_proxies=_count(env, "PHOTOSLOT_TRUSTED_PROXIES", 0, minimum=0),
         )
 
 

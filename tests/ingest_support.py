@@ -81,7 +81,7 @@ def photo_reader(photo: bytes, fields: dict[str, str] | None = None):
         upload = Upload(max_file_bytes)
         for name, value in (fields or {}).items():
             upload.add_field(name, value)
-        authorize(dict(upload.fields), False)
+        authorize(dict(upload.fields))
         part = upload.start_file("fileToUpload", "IMG_0001.JPG")
         part.write(photo)
         part.close()

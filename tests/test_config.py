@@ -27,6 +27,8 @@ from tests.support import ROOT
         ("PHOTOSLOT_INGEST_FAIL_LIMIT", "thirty"),
         ("PHOTOSLOT_DB_POOL_SIZE", "0"),
         ("PHOTOSLOT_DB_MAX_OVERFLOW", "many"),
+        ("PHOTOSLOT_UPLOAD_IDLE_S", "0"),
+        ("PHOTOSLOT_TRUSTED_PROXIES", "-1"),
     ],
 )
 def test_bad_value_raises_config_error_naming_the_variable(base_env, name, value):
@@ -40,6 +42,7 @@ def test_defaults_and_parsed_values(base_env):
     assert config.result_ttl_h == 72
     assert config.max_upload_bytes == 20 * 1024 * 1024
     assert config.turbotext_base_url == "https://www.turbotext.ru"
+    assert (config.upload_idle_s, config.trusted_proxies) == (10, 0)
     assert set(config.admins) == {"serg", "igor"}
     assert config.admins["serg"].permissions == ALL_PERMISSIONS
 

@@ -16,7 +16,7 @@ from photoslot import create_app
 from photoslot.config import Config, ConfigError
 from photoslot.extensions import db
 from photoslot.models import AuditLog
-from photoslot.services.settings import check_ingest_password
+from photoslot.services.ingest.password import check_ingest_password
 from tests.support import ROOT, GunicornServer
 
 EMBEDDED_VARIABLES = ("DATABASE_URL", "PHOTOSLOT_MEDIA_ROOT", "PHOTOSLOT_SECRET_KEY",

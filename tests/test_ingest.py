@@ -150,7 +150,7 @@ def test_booth_field_wins_over_other_file_parts(ready, client, media_root):
     assert_consistent(ready, media_root)
 
 
-@pytest.mark.parametrize("where", ["header", "bearer", "query", "field_after_file"])
+@pytest.mark.parametrize("where", ["header", "bearer", "query"])
 def test_password_is_accepted_from_every_documented_place(ready, client, where):
     parts = booth_parts(photo_bytes(), password=None)
     headers, url = {}, URL
@@ -158,14 +158,20 @@ def test_password_is_accepted_from_every_documented_place(ready, client, where):
         headers["X-Ingest-Password"] = INGEST_PASSWORD
     elif where == "bearer":
         headers["Authorization"] = f"Bearer {INGEST_PASSWORD}"
-    elif where == "query":
-        url = f"{URL}?password={INGEST_PASSWORD}&session=7"
     else:
-        parts.append(("password", INGEST_PASSWORD))
+        url = f"{URL}?password={INGEST_PASSWORD}&session=7"
     response = post(client, multipart(parts), url=url, headers=headers)
     assert response.status_code == 200, response.get_data(True)
     [job] = jobs(ready)
     assert "password" not in str(job.client_meta)
+
+
+def test_a_password_field_after_the_photo_is_a_missing_password(ready, client, media_root):
+    parts = [*booth_parts(photo_bytes(), password=None), ("password", INGEST_PASSWORD)]
+    response = post(client, multipart(parts))
+    error = assert_error(response, 401, "invalid_ingest_password")
+    assert "before the photo" in error["message"]
+    assert jobs(ready) == [] and files_under(media_root) == []  # nothing was spooled
 
 
 def test_frame_overlays_the_slots_template(ready, client, media_root):

@@ -15,7 +15,7 @@ import pytest
 from tests.support import ROOT
 
 PACKAGE = ROOT / "photoslot"
-WEB = ("flask", "werkzeug", "flask_jwt_extended", "flask_limiter", "prometheus_flask_exporter")
+WEB = ("flask", "werkzeug", "flask_jwt_extended", "prometheus_flask_exporter")
 #: Core modules that bind the framework by design: the factory, extension instances, and the
 #: one accessor of the app's Config.
 FRAMEWORK_CORE = {"__init__.py", "extensions.py", "config.py"}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import time
+
 import pytest
 import redis
 import requests
@@ -105,9 +109,60 @@ def test_limits_are_shared_by_two_gunicorn_workers_through_redis(gunicorn_server
     assert redis_db.dbsize() > 0, "the counters live in Redis"
 
 
-def test_login_fails_closed_when_the_limit_storage_is_unreachable(make_app):
-    client = make_app(PHOTOSLOT_RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0").test_client()
-    response = client.post("/api/login",
-                           json={"username": "serg", "password": ADMIN_PASSWORDS["serg"]})
-    assert_error(response, 500, "internal_error")
-    assert "access_token_cookie" not in response.headers.get("Set-Cookie", "")
+def test_with_redis_unreachable_logins_work_and_are_limited_in_memory(make_app, closed_port,
+                                                                    caplog):
+    client = make_app(
+        PHOTOSLOT_RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port}/0").test_client()
+    assert attempt(client, password=ADMIN_PASSWORDS["serg"]).status_code == 200  # not a 500
+    assert [attempt(client).status_code for _ in range(6)] == [401] * 5 + [429]
+    warnings = [r for r in caplog.records if r.getMessage() == "ratelimit_storage_unreachable"]
+    assert len(warnings) == 1  # once per fallback period, not once per request
+
+
+@pytest.fixture
+def own_redis(tmp_path, closed_port):
+    """A redis-server of this test's own on a free port, which the test may stop and restart."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+
+    def start() -> subprocess.Popen:
+        process = subprocess.Popen(
+            [binary, "--port", str(closed_port), "--save", "", "--appendonly", "no",
+             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+        probe = redis.Redis(port=closed_port, socket_connect_timeout=1)
+        for _ in range(100):
+            try:
+                probe.ping()
+                return process
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    servers = [start()]
+    yield closed_port, servers, start
+    for process in servers:
+        process.terminate()
+        process.wait(10)
+
+
+def test_a_redis_outage_falls_back_to_memory_and_redis_is_used_again_after_it(
+        make_app, own_redis, monkeypatch):
+    from photoslot import ratelimit
+
+    monkeypatch.setattr(ratelimit, "REDIS_RETRY_AFTER_S", 0.0)  # retry Redis on every call
+    port, servers, start = own_redis
+    client = make_app(PHOTOSLOT_RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0",
+                      PHOTOSLOT_LOGIN_LIMIT_PER_USER="3 per minute").test_client()
+    shared = redis.Redis(port=port)
+    assert attempt(client).status_code == 401
+    assert shared.dbsize() > 0  # counted in Redis
+
+    servers[0].terminate()
+    servers[0].wait(10)
+    assert [attempt(client).status_code for _ in range(4)] == [401] * 3 + [429]  # memory
+    assert attempt(client, password=ADMIN_PASSWORDS["serg"], ip="10.0.0.3").status_code == 200
+
+    servers.append(start())  # an empty Redis: the counting starts over there
+    assert [attempt(client).status_code for _ in range(4)] == [401] * 3 + [429]
+    assert redis.Redis(port=port).dbsize() > 0

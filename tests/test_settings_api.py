@@ -11,12 +11,8 @@ from photoslot.extensions import db
 from photoslot.models import AuditLog
 from photoslot.providers import DRIVERS
 from photoslot.services.audit import Actor
-from photoslot.services.settings import (
-    authorize_ingest,
-    check_ingest_password,
-    ingest_password_setting,
-    rotate_ingest_password,
-)
+from photoslot.services.ingest.password import authorize_ingest, check_ingest_password
+from photoslot.services.settings import ingest_password_setting, rotate_ingest_password
 from tests.contract import assert_contract, assert_error
 from tests.workers import spread_requests
 

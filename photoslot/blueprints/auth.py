@@ -8,14 +8,12 @@ from flask_jwt_extended import set_access_cookies
 
 from photoslot.blueprints import json_object
 from photoslot.blueprints.guards import TOKEN_LIFETIME_S, current_actor, issue_token
-from photoslot.blueprints.limits import login_limits
 from photoslot.services import auth
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.post("/login")
-@login_limits
 def login() -> ResponseReturnValue:
     """Exchange admin credentials for a 24 h JWT (body and HttpOnly cookie + CSRF cookie)."""
     body = json_object()

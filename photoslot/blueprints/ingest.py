@@ -9,7 +9,6 @@ from flask.typing import ResponseReturnValue
 
 from photoslot import clock
 from photoslot.blueprints.ingest_response import run_ingest
-from photoslot.blueprints.limits import ingest_password_limit
 
 bp = Blueprint("ingest", __name__)
 
@@ -22,7 +21,6 @@ def mark_arrival() -> None:
 
 
 @bp.post("/<slot_id>")
-@ingest_password_limit
 def ingest_photo(slot_id: str) -> ResponseReturnValue:
     """Process the uploaded photo with the slot's provider; answer with the result image."""
     return run_ingest(slot_id, _password_outside_the_body(), g.arrived_mono, g.arrived_at)

@@ -23,16 +23,19 @@ def run_ingest(slot_id: str, password: str | None, arrived_mono: float, arrived_
 
     ``arrived_mono``/``arrived_at``: when the request arrived; the T_sync budget starts there.
     """
+    config = current_config()
+    deadline = Deadline(arrived_mono + config.t_sync_response_s)
     try:
         result = pipeline.ingest(pipeline.IngestRequest(
             slot_id=slot_id,
             password=password,
-            receive=_body_reader(),
-            deadline=Deadline(arrived_mono + current_config().t_sync_response_s),
+            receive=_body_reader(multipart.ReadLimits(deadline, config.upload_idle_s)),
+            deadline=deadline,
             arrived_at=arrived_at,
             arrived_mono=arrived_mono,
             query={k: v for k, v in request.args.items() if k != "password"},
             content_length=request.content_length,
+            remote_addr=request.remote_addr,
         ), is_test=is_test)
     except ApiError as exc:
         if "job_id" in exc.details and "timings" in exc.details:
@@ -47,8 +50,9 @@ def run_ingest(slot_id: str, password: str | None, arrived_mono: float, arrived_
     return Response(result.image, status=200, mimetype=result.mime, headers=headers)
 
 
-def _body_reader() -> UploadReader | None:
-    """Reads this request's multipart body as it streams in; None when it is not a form."""
+def _body_reader(limits: multipart.ReadLimits) -> UploadReader | None:
+    """Reads this request's multipart body as it streams in, within ``limits``; None when it is
+    not a form."""
     boundary = multipart.form_boundary(request.headers.get("Content-Type"))
     if boundary is None:
         return None
@@ -57,7 +61,7 @@ def _body_reader() -> UploadReader | None:
         # Not request.stream: MAX_CONTENT_LENGTH would answer 413 before the password is read
         # (and request.max_content_length = None falls back to it); the reader enforces size.
         stream = get_input_stream(request.environ, max_content_length=None)
-        return multipart.receive(stream, boundary, max_file_bytes, authorize)
+        return multipart.receive(stream, boundary, max_file_bytes, authorize, limits)
 
     return receive
 

@@ -1,4 +1,5 @@
-"""Admin sign-in: constant-time checks against the static admins, every attempt audited."""
+"""Admin sign-in: constant-time checks against the static admins, every attempt audited and
+counted before its password is checked (PHOTOSLOT_LOGIN_LIMIT_PER_USER / _PER_IP, ADR 0011)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from dataclasses import dataclass, replace
 
 from photoslot.config import current_config
 from photoslot.errors import ApiError
-from photoslot.extensions import db
+from photoslot.extensions import attempt_counters, db
 from photoslot.log import log_event
 from photoslot.passwords import verify_password
+from photoslot.ratelimit import address_key, rate_limited
 from photoslot.services import audit
 
 log = logging.getLogger(__name__)
@@ -29,10 +31,13 @@ class SignedIn:
 
 def login(username: str, password: str, client: audit.Actor) -> SignedIn:
     """Check the credentials of a sign-in from ``client``, audit the attempt; 422 when a field is
-    empty or too long, 401 ``invalid_credentials`` when they do not match.
+    empty or too long, 429 ``rate_limited`` when the username or the address has used up its
+    attempts, 401 ``invalid_credentials`` when they do not match.
 
     An unknown user costs one argon2 verification against a dummy hash, exactly like a wrong
-    password, and both failures give the same answer.
+    password, and both failures give the same answer. The attempt is counted before the check,
+    so parallel guesses cannot slip past the limits; a successful sign-in clears its username's
+    count (the address's keeps it).
     """
     fields = {
         name: f"must be a non-empty string of at most {limit} characters"
@@ -43,6 +48,7 @@ def login(username: str, password: str, client: audit.Actor) -> SignedIn:
     if fields:
         raise ApiError(422, "validation_error", "username and password are required",
                        {"fields": fields})
+    per_user = _admit(username, client.remote_addr)
     account = current_config().admins.get(username)
     valid = verify_password(account.password_hash if account else None, password)
     attempt = audit.diff({}, {"username": username, "password": password}, _CREDENTIAL_FIELDS)
@@ -52,7 +58,23 @@ def login(username: str, password: str, client: audit.Actor) -> SignedIn:
         db.session.commit()
         log_event(log, "login_failed", username=username[:64])
         raise ApiError(401, "invalid_credentials", "invalid username or password")
+    attempt_counters().clear(*per_user)
     audit.record("login", "admin", account.name, attempt, replace(client, name=account.name))
     db.session.commit()
     log_event(log, "login", username=account.name)
     return SignedIn(account.name, account.permissions)
+
+
+def _admit(username: str, remote_addr: str | None) -> tuple[str, ...]:
+    """Count this attempt for the username from this address, then for the address; 429 when
+    either is used up. Returns the username's (rate, *key) so a success can clear it."""
+    config, counters = current_config(), attempt_counters()
+    address = address_key(remote_addr)
+    per_user = (config.login_limit_per_user, "login-user", address, username.strip().lower())
+    per_address = (config.login_limit_per_ip, "login", address)
+    for rate, *key in (per_user, per_address):
+        if not counters.hit(rate, *key):
+            log_event(log, "login_rate_limited", limit=rate, address=address)
+            raise rate_limited("too many failed login attempts; retry later",
+                               counters.retry_after(rate, *key), rate)
+    return per_user

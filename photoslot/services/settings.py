@@ -1,4 +1,5 @@
-"""Runtime settings: the ingest password (stored only as a hash, read fresh on every check).
+"""Runtime settings: the ingest password (stored only as a hash, read fresh on every check, see
+services/ingest/password.py).
 
 The other settings shown by GET /api/settings come from the environment (Config) and are
 read-only at runtime.
@@ -6,7 +7,6 @@ read-only at runtime.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from typing import Any
 
@@ -16,13 +16,10 @@ from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.models import INGEST_PASSWORD_HASH, Setting
-from photoslot.passwords import hash_password, verify_password
+from photoslot.passwords import hash_password
 from photoslot.providers import all_providers
 from photoslot.services import audit
 
-# Verified (hash, password) digests; a rotated hash never matches an old entry. Bounded size.
-_verified: set[str] = set()
-_VERIFIED_MAX = 64
 MIN_INGEST_PASSWORD_LENGTH = 8
 MAX_INGEST_PASSWORD_LENGTH = 256
 _SECRET_FIELDS = frozenset({"ingest_password"})
@@ -41,28 +38,6 @@ def set_ingest_password(password: str, actor: audit.Actor) -> Setting:
     row.updated_by = actor.name
     db.session.add(row)
     return row
-
-
-def check_ingest_password(candidate: str | None) -> bool | None:
-    """True/False for a candidate against the current hash; None when no password is set yet.
-
-    The hash is read from the database on every call, so a rotation takes effect at once in every
-    worker; argon2 is only paid once per (hash, password) pair per process.
-    """
-    row = ingest_password_setting()
-    if row is None:
-        return None
-    if not candidate:
-        return False
-    digest = hashlib.sha256(f"{row.value}\0{candidate}".encode()).hexdigest()
-    if digest in _verified:
-        return True
-    if not verify_password(row.value, candidate):
-        return False
-    if len(_verified) >= _VERIFIED_MAX:
-        _verified.clear()
-    _verified.add(digest)
-    return True
 
 
 def rotate_ingest_password(password: object, actor: audit.Actor) -> Setting:
@@ -94,17 +69,6 @@ def generate_ingest_password(actor: audit.Actor = audit.SYSTEM) -> str | None:
     password = secrets.token_urlsafe(12)
     rotate_ingest_password(password, actor)
     return password
-
-
-def authorize_ingest(candidate: str | None) -> None:
-    """The ingest's password check: 401 ``ingest_password_not_set`` before the first rotation,
-    401 ``invalid_ingest_password`` for a wrong or missing candidate, nothing when it matches."""
-    verdict = check_ingest_password(candidate)
-    if verdict is None:
-        raise ApiError(401, "ingest_password_not_set",
-                       "ingest password is not set; an administrator must set it first")
-    if not verdict:
-        raise ApiError(401, "invalid_ingest_password", "wrong or missing ingest password")
 
 
 def settings_view() -> dict[str, Any]:

@@ -207,7 +207,9 @@ def test_an_input_link_turbotext_cannot_reach_is_a_502_provider_error(
 
 def test_turbotext_fetches_the_input_link_which_answers_410_once_the_job_ended(
         tt_app, server, fake, media_root):
-    fake.mode = "latency=2500"  # the fake downloads the photo, then holds its answer 2.5 s
+    # The fake downloads the photo, then holds its answer 2 s: time to look at the link while the
+    # job runs, and still more than the 1 s a result needs to get its thumbnail (T_SYNC = 4).
+    fake.mode = "latency=2000"
     with ThreadPoolExecutor(1) as pool:
         answer = pool.submit(ingest, server)
         download = wait_for(lambda: fake.downloads and fake.downloads[0]["status"] and

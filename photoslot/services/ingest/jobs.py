@@ -2,7 +2,9 @@
 
 Every path out of ``run`` leaves the job in a final status (done, timeout, error), the input file
 deleted and the input row expired at that moment (its link answers 410 until the cleanup removes
-the row); a result file exists only for a ``done`` job. See adr/0004-deadline.md.
+the row); a result file exists only for a ``done`` job. The work after the provider — checking
+and converting its image, the thumbnail, the commit — spends the same deadline: past it the job
+is ``timeout`` / 504 ``processing_timeout``. See adr/0004-deadline.md and adr/0010.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import gevent
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from photoslot import clock, images
+from photoslot.clock import DeadlinePassed
 from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
@@ -33,6 +36,7 @@ from photoslot.providers.base import (
     ProviderRequest,
     ProviderResult,
 )
+from photoslot.services.ingest import final
 from photoslot.services.media import store
 from photoslot.services.media.lifetime import expired_at
 from photoslot.services.media.thumbnails import (
@@ -47,6 +51,14 @@ log = logging.getLogger(__name__)
 # Below this much time left the answer matters more than a preview: the result keeps no
 # thumbnail and slot views show the full image instead (ADR 0006).
 THUMBNAIL_MIN_REMAINING_S = 1.0
+#: Left for writing the result and its rows: the thumbnail must be done this long before the
+#: deadline, or the result goes without one.
+COMMIT_RESERVE_S = 0.5
+
+
+def processing_timeout(message: str) -> ApiError:
+    """The 504 of a request whose own work (not the provider's) did not fit the deadline."""
+    return ApiError(504, "processing_timeout", message)
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,7 @@ def open_job(slot: SlotSnapshot, spooled_path: str, data: bytes, mime: str,
     path = store.relative_path("input", media_id, mime)
     os.replace(store.resolve(spooled_path), store.resolve(path))
     try:
+        final.connect_within(deadline)  # DeadlinePassed: no job, the caller answers 504
         db.session.add(JobHistory(
             id=job_id, slot_id=slot.id, provider=slot.provider, operation=slot.operation,
             status="pending", started_at=arrived_at, input_bytes=len(data), is_test=is_test,
@@ -144,12 +157,18 @@ def run(job: OpenJob) -> JobResult:
             log.exception("provider driver failed", extra={"fields": {"job_id": job.id}})
             result = ProviderError("provider_error", f"the provider driver failed: {exc!r}"[:300])
         provider_ms = _ms_since(provider_started)
-        if isinstance(result, ProviderResult):
+        if isinstance(result, ProviderError):
+            raise _fail(job, _from_provider(result), provider_ms)
+        try:
             return _succeed(job, result, provider_ms)
-        raise _fail(job, result, provider_ms)
+        except DeadlinePassed:
+            raise _fail(job, processing_timeout(
+                "the provider answered, but its result could not be stored in time"),
+                provider_ms) from None
     except BaseException as exc:
         if not isinstance(exc, ApiError):
-            _abandon(job, exc)  # killed greenlet, lost database, ...: never leave it pending
+            # killed greenlet, lost database, ...: never leave it pending
+            final.abandon(job.id, job.input_media_id, job.arrived_mono, exc)
         raise
     finally:
         store.delete_file(job.input_path)
@@ -157,8 +176,7 @@ def run(job: OpenJob) -> JobResult:
 
 def call_provider(name: str, request: ProviderRequest, deadline: Deadline) -> ProviderResult:
     """The driver's answer within ``deadline``; ProviderError (``provider_timeout`` when late)."""
-    remaining = deadline.remaining()
-    if remaining <= 0:
+    if deadline.expired:
         raise ProviderError("provider_timeout", "the deadline passed before the provider call")
     try:
         provider = get_provider(name)
@@ -166,18 +184,15 @@ def call_provider(name: str, request: ProviderRequest, deadline: Deadline) -> Pr
         raise ProviderError("provider_unavailable", f"provider {name!r} is not installed") from None
     if not provider.is_configured():
         raise ProviderError("provider_unavailable", f"provider {name!r} is not configured")
-    timer = gevent.Timeout(remaining)
-    timer.start()
     try:
-        result = provider.process(request, deadline)
-    except gevent.Timeout as exc:
-        if exc is not timer:
-            # A driver's own inner timeout escaped it: still a provider failure, never a dropped
-            # connection (gevent.Timeout is a BaseException, past every handler).
-            raise ProviderError("provider_error", "the driver's own timeout escaped it") from None
+        with deadline.bounded():
+            result = provider.process(request, deadline)
+    except DeadlinePassed:
         raise ProviderError("provider_timeout", "the provider did not answer in time") from None
-    finally:
-        timer.cancel()
+    except gevent.Timeout:
+        # A driver's own inner timeout escaped it: still a provider failure, never a dropped
+        # connection (gevent.Timeout is a BaseException, past every handler).
+        raise ProviderError("provider_error", "the driver's own timeout escaped it") from None
     if deadline.expired:
         # CPU-bound work cannot be interrupted; an answer that arrives late is discarded.
         raise ProviderError("provider_timeout", "the provider answered after the deadline")
@@ -185,16 +200,21 @@ def call_provider(name: str, request: ProviderRequest, deadline: Deadline) -> Pr
 
 
 def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResult:
+    """Check, convert and store the provider's image and finish the job ``done`` — all before
+    the deadline, else DeadlinePassed (nothing kept)."""
+    wanted = images.booth_format(job.photo.mime)
     try:
-        mime, width, height = images.require_image(result.image)
+        with job.deadline.bounded():  # the CPU thread may have a queue
+            mime, width, height = images.require_image(result.image)
+            image = result.image
+            if mime != wanted:
+                # Gemini and Turbotext answer PNG whatever they get; the booth expects what it
+                # sent.
+                image, mime = images.convert(image, wanted), wanted
     except ApiError as exc:
-        raise _fail(job, ProviderError("provider_bad_response",
-                                       f"the provider's image is unusable: {exc.message}"),
+        raise _fail(job, ApiError(502, "provider_bad_response",
+                                  f"the provider's image is unusable: {exc.message}"),
                     provider_ms) from None
-    image = result.image
-    if mime != (wanted := images.booth_format(job.photo.mime)):
-        # Gemini and Turbotext answer PNG whatever they get; the booth expects what it sent.
-        image, mime = images.convert(image, wanted), wanted
     rendition = _thumbnail(job, image)  # before the rows: no transaction waits on the CPU
     config = current_config()
     path = store.relative_path("result", job.id, mime)
@@ -211,8 +231,8 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
         if rendition is not None:
             written.append(add_thumbnail(media, rendition).path)
         total_ms = _ms_since(job.arrived_mono)
-        _finish(job, status="done", finished_at=now, provider_ms=provider_ms,
-                total_ms=total_ms)
+        final.finish(job.id, job.input_media_id, job.deadline, status="done", finished_at=now,
+                     provider_ms=provider_ms, total_ms=total_ms)
     except BaseException:
         for written_path in written:
             store.delete_file(written_path)
@@ -222,84 +242,37 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
 
 
 def _thumbnail(job: OpenJob, image: bytes) -> Rendition | None:
-    """Render the result's thumbnail now, so slot views do no image work; None when skipped."""
+    """Render the result's thumbnail now, so slot views do no image work; None when skipped:
+    too little time left, not done ``COMMIT_RESERVE_S`` before the deadline, or unusable."""
     if job.deadline.remaining() < THUMBNAIL_MIN_REMAINING_S:
+        log_event(log, "thumbnail_skipped", job_id=job.id, reason="little time left")
         return None
     try:
-        return render(image)
+        with Deadline(job.deadline.at - COMMIT_RESERVE_S).bounded():
+            return render(image)
+    except DeadlinePassed:
+        log_event(log, "thumbnail_skipped", job_id=job.id, reason="deadline")
+        return None
     except ThumbnailError as exc:  # the booth still gets its result; views show the full image
         log_event(log, "thumbnail_failed", level=logging.WARNING, job_id=job.id,
                   reason=str(exc)[:200])
         return None
 
 
-def _fail(job: OpenJob, error: ProviderError, provider_ms: int) -> ApiError:
-    status = "timeout" if error.code == "provider_timeout" else "error"
+def _from_provider(error: ProviderError) -> ApiError:
+    return ApiError(error.http_status, error.code, error.message, error.details)
+
+
+def _fail(job: OpenJob, error: ApiError, provider_ms: int) -> ApiError:
+    """Record the failure (504 → ``timeout``, else ``error``) and return the answer for it."""
+    status = "timeout" if error.status == 504 else "error"
     total_ms = _ms_since(job.arrived_mono)
-    _finish(job, status=status, error_code=error.code, error_message=error.message[:2000],
-            finished_at=clock.now(), provider_ms=provider_ms, total_ms=total_ms)
+    final.finish_failed(job.id, job.input_media_id, status=status,
+                        error_code=error.code, error_message=error.message[:2000],
+                        finished_at=clock.now(), provider_ms=provider_ms, total_ms=total_ms)
     timings = {"provider_ms": provider_ms, "total_ms": total_ms}
-    return ApiError(error.http_status, error.code, error.message,
+    return ApiError(error.status, error.code, error.message,
                     {**error.details, "job_id": job.id, "timings": timings})
-
-
-def _finish(job: OpenJob, **values: Any) -> None:
-    """Set the final status and expire the input row in one transaction.
-
-    Only a ``pending`` job is finished: if the cleanup has meanwhile closed it as
-    ``error``/``abandoned``, nothing is written and ApiError 502 ``abandoned`` is raised (the
-    caller deletes the files it wrote), so the answer agrees with the job row.
-    """
-    try:
-        finished = db.session.execute(
-            update(JobHistory)
-            .where(JobHistory.id == job.id, JobHistory.status == "pending")
-            .values(**values))
-        if finished.rowcount == 0:
-            db.session.rollback()
-            raise _abandoned_meanwhile(job, values["provider_ms"], values["total_ms"])
-        _expire_input(job, values["finished_at"])
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    finally:
-        db.session.close()
-
-
-def _abandoned_meanwhile(job: OpenJob, provider_ms: int, total_ms: int) -> ApiError:
-    log_event(log, "job_already_abandoned", level=logging.WARNING, job_id=job.id)
-    timings = {"provider_ms": provider_ms, "total_ms": total_ms}
-    return ApiError(502, "abandoned",
-                    "the cleanup closed this job as abandoned before it finished; "
-                    "its outcome was discarded",
-                    {"job_id": job.id, "timings": timings})
-
-
-def _abandon(job: OpenJob, exc: BaseException) -> None:
-    log_event(log, "job_abandoned", level=logging.ERROR, job_id=job.id, reason=repr(exc)[:300])
-    now = clock.now()
-    try:
-        db.session.rollback()
-        db.session.execute(
-            update(JobHistory)
-            .where(JobHistory.id == job.id, JobHistory.status == "pending")
-            .values(status="error", error_code="internal_error", error_message=repr(exc)[:2000],
-                    finished_at=now, total_ms=_ms_since(job.arrived_mono)))
-        _expire_input(job, now)
-        db.session.commit()
-    except Exception:  # the database itself is gone; cleanup's reconciliation takes over
-        log.exception("could not mark the job as failed", extra={"fields": {"job_id": job.id}})
-        db.session.rollback()
-    finally:
-        db.session.close()
-
-
-def _expire_input(job: OpenJob, at: datetime) -> None:
-    """The input's link answers 410 from ``at`` on (``run`` deletes its file); the cleanup
-    deletes the expired row later. A provider fetching late learns the photo is gone."""
-    db.session.execute(update(MediaObject).where(MediaObject.id == job.input_media_id)
-                       .values(expires_at=at))
 
 
 def _templates(slot_id: str) -> tuple[InputImage, ...]:

@@ -1,7 +1,10 @@
 """The ingest pipeline: checks in the documented order, then one job bounded by T_sync.
 
-Order of checks: unknown slot (404) → password (401) → disabled slot (404) → size while streaming
-(413) → magic bytes (415) → decodable, not a bomb (422). Only an accepted photo becomes a job.
+Order of checks: unknown slot (404) → password (429 / 401) → disabled slot (404) → size while
+streaming (413) → magic bytes (415) → decodable, not a bomb (422). Only an accepted photo becomes
+a job. Everything spends one deadline from the request's arrival (ADR 0010): the body read (408
+``upload_timeout`` when it stalls), every wait for a database connection, image work and the
+provider call; past it the answer is 504.
 The body size is enforced here, not by Werkzeug's MAX_CONTENT_LENGTH (which refuses a long
 Content-Length before the password field is read): a long Content-Length is refused up front only
 once the request is authorized, otherwise the body is counted and cut off while it streams.
@@ -20,15 +23,15 @@ from datetime import datetime
 from PIL import Image
 
 from photoslot import images
-from photoslot.clock import Deadline
+from photoslot.clock import Deadline, DeadlinePassed
 from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
 from photoslot.offload import off_loop
-from photoslot.services.ingest import jobs, upload
+from photoslot.services.ingest import final, jobs, upload
+from photoslot.services.ingest.password import authorize_ingest
 from photoslot.services.media import store
-from photoslot.services.settings import authorize_ingest
 from photoslot.services.slots.configure import get_slot
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,7 @@ class IngestRequest:
     arrived_mono: float  # time.monotonic() at arrival (total_ms), whatever the deadline's budget
     query: dict[str, str] = field(default_factory=dict)  # without the password
     content_length: int | None = None  # as announced (None: chunked)
+    remote_addr: str | None = None  # the client, as the password limit counts it
 
 
 def ingest(req: IngestRequest, is_test: bool = False) -> jobs.JobResult:
@@ -59,9 +63,13 @@ def ingest(req: IngestRequest, is_test: bool = False) -> jobs.JobResult:
     """
     context: dict = {"slot": req.slot_id}
     try:
-        result = _ingest(req, context, is_test)
+        try:
+            result = _ingest(req, context, is_test)
+        except DeadlinePassed:  # before a job was opened: nothing to record but the log line
+            raise jobs.processing_timeout(
+                "the request could not be processed within the time budget") from None
     except ApiError as exc:
-        outcome = {504: "timeout", 502: "error"}.get(exc.status, "rejected")
+        outcome = {504: "timeout", 408: "timeout", 502: "error"}.get(exc.status, "rejected")
         _log(context, outcome, exc.status, error_code=exc.code, **exc.details.get("timings", {}))
         raise
     except Exception:
@@ -72,23 +80,21 @@ def ingest(req: IngestRequest, is_test: bool = False) -> jobs.JobResult:
 
 
 def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
-    slot = _load_slot(req.slot_id)
+    slot = _load_slot(req)
     context["provider"] = slot.provider
     password_outside = req.password is not None or req.receive is None
     if password_outside and not is_test:
         # Known before the body (a header, or no form that could carry it): check it now.
-        _authorize(slot, req.password)
+        _authorize(slot, req.password, req)
     if req.receive is None:
         raise ApiError(415, "unsupported_media_type", "expected a multipart/form-data upload",
                        {"expected": "multipart/form-data"})
 
-    def authorize(fields: dict[str, str], final: bool) -> bool:
-        if is_test or req.password is not None:
-            return True
-        if "password" not in fields and not final:
-            return False  # the password field may still come after this file
-        _authorize(slot, fields.get("password"))
-        return True
+    def authorize(fields: dict[str, str]) -> None:
+        # At the first file part: a password that has not come yet is a missing one, so no
+        # unauthorized byte is ever spooled to disk.
+        if not (is_test or req.password is not None):
+            _authorize(slot, fields.get("password"), req)
 
     max_bytes = current_config().max_upload_bytes
     if (is_test or req.password is not None) and (
@@ -102,7 +108,8 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
                            {"expected_field": upload.FILE_FIELD_PREFERENCE[0]})
         data = store.read_bytes(part.path)
         context["bytes"] = len(data)
-        mime, width, height = images.require_image(data)
+        with req.deadline.bounded():  # decoding waits for the CPU thread
+            mime, width, height = images.require_image(data)
         meta = _client_meta(received.fields, req.query, part.filename)
         context["booth"] = meta.get("name")
         job = jobs.open_job(slot, part.path, data, mime, (width, height), meta,
@@ -113,16 +120,18 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
     return jobs.run(job)
 
 
-def _load_slot(slot_id: str) -> jobs.SlotSnapshot:
+def _load_slot(req: IngestRequest) -> jobs.SlotSnapshot:
     try:
-        return jobs.SlotSnapshot.of(get_slot(slot_id))  # 404 slot_not_found, as everywhere
+        final.connect_within(req.deadline)
+        return jobs.SlotSnapshot.of(get_slot(req.slot_id))  # 404 slot_not_found, as everywhere
     finally:
         db.session.close()
 
 
-def _authorize(slot: jobs.SlotSnapshot, password: str | None) -> None:
+def _authorize(slot: jobs.SlotSnapshot, password: str | None, req: IngestRequest) -> None:
     try:
-        authorize_ingest(password)
+        final.connect_within(req.deadline)
+        authorize_ingest(password, req.remote_addr, req.deadline)
     finally:
         db.session.close()  # this may run while the body streams in: give the connection back
     if not slot.enabled:

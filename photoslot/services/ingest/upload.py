@@ -3,7 +3,8 @@
 The HTTP layer decodes the multipart body as it streams in (blueprints/multipart.py) and feeds it
 here; this module owns where the bytes go and how large they may get. The booth sends its text
 fields (the password among them) before the photo, so the reader calls the ``authorize`` hook as
-soon as the first file part starts, before any photo byte is stored.
+soon as the first file part starts, before any photo byte is stored: a file part that comes
+before the password is refused, never spooled.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from photoslot.services.media import store
 # Liberal: the booth's field first, then common names, else the first file part.
 FILE_FIELD_PREFERENCE = ("fileToUpload", "file", "image", "photo", "media")
 
-#: ``authorize(fields, final)`` → True once the request is authorized (then it is not called
-#: again); False to wait for more fields; raises ApiError to reject. ``final`` = body complete.
-Authorize = Callable[[dict[str, str], bool], bool]
+#: ``authorize(fields)``: called once, with the text fields received so far, when the first file
+#: part starts (or at the end of a body without one); raises ApiError to reject the request.
+Authorize = Callable[[dict[str, str]], None]
 
 
 @dataclass
