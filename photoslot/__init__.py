@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from photoslot.config import ACCESS_TOKEN_LIFETIME, BODY_SLACK_BYTES, Config, ConfigError
+from photoslot.ratelimit import REDIS_TIMEOUT_S
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -58,6 +59,16 @@ def configure(app: Flask, config: Config) -> None:
         JWT_COOKIE_SAMESITE="Lax",
         JWT_COOKIE_CSRF_PROTECT=True,
     )
+    app.config.update(
+        RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
+        # A moving window really means "at most N in any 60 s", with no burst at window edges.
+        RATELIMIT_STRATEGY="moving-window",
+        # Our 429/503 answers carry their own Retry-After; no rate headers on other answers.
+        RATELIMIT_HEADERS_ENABLED=False,
+        # A Redis that does not answer costs at most this long; ratelimit.py then counts in memory.
+        RATELIMIT_STORAGE_OPTIONS={"wrap_exceptions": True, "socket_timeout": REDIS_TIMEOUT_S,
+                                   "socket_connect_timeout": REDIS_TIMEOUT_S},
+    )
     if config.trusted_proxies:
         # The client is what the last N proxies say it is (X-Forwarded-For); without them the
         # header is anyone's to forge and the socket peer is the client.
@@ -65,7 +76,7 @@ def configure(app: Flask, config: Config) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from photoslot.extensions import db, jwt, migrate
+    from photoslot.extensions import db, jwt, limiter, migrate
     from photoslot.images import limit_decoded_pixels
     from photoslot.log import configure_logging
     from photoslot.providers import init_providers
@@ -76,8 +87,10 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     jwt.init_app(app)
-    config = app.extensions["photoslot.config"]
-    app.extensions["photoslot.attempts"] = AttemptCounters(config.ratelimit_storage_uri)
+    limiter.init_app(app)
+    # Captured now: the strategy over this app's storage (init_app rebinds the shared instance).
+    storage_uri = app.extensions["photoslot.config"].ratelimit_storage_uri
+    app.extensions["photoslot.attempts"] = AttemptCounters(limiter.limiter, storage_uri)
     init_providers(app)
 
 

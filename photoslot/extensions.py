@@ -5,6 +5,8 @@ from typing import Any
 
 from flask import current_app
 from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
@@ -16,6 +18,9 @@ from photoslot.ratelimit import AttemptCounters
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 jwt = JWTManager()
+#: Owns the rate-limit storage (PHOTOSLOT_RATELIMIT_STORAGE_URI) and its moving-window strategy;
+#: the password-attempt counters (photoslot/ratelimit.py) count through it.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def attempt_counters() -> AttemptCounters:

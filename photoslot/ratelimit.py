@@ -1,10 +1,12 @@
 """Counters of password attempts and the address they are kept by (ADR 0011).
 
-Moving windows per key in ``PHOTOSLOT_RATELIMIT_STORAGE_URI``: ``memory://`` (each worker counts
-on its own) or ``redis://`` (every worker shares them). Redis calls wait at most
-``REDIS_TIMEOUT_S``; when one fails, the counters move to this process's memory for
-``REDIS_RETRY_AFTER_S`` and Redis is then tried again — an outage costs the sharing between
-workers, never a request.
+Moving windows per key in ``PHOTOSLOT_RATELIMIT_STORAGE_URI``, through the storage and strategy
+flask-limiter builds from it (extensions.limiter): ``memory://`` (each worker counts on its own)
+or ``redis://`` (every worker shares them). Attempts are counted here, by the services, and not
+by flask-limiter's decorators: a password must be counted before it is verified, and the booth's
+arrives in the middle of the body. Redis calls wait at most ``REDIS_TIMEOUT_S``; when one fails,
+the counters move to this process's memory for ``REDIS_RETRY_AFTER_S`` and Redis is then tried
+again — an outage costs the sharing between workers, never a request.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from typing import TypeVar
 
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
-from limits.storage import MemoryStorage, storage_from_string
-from limits.strategies import MovingWindowRateLimiter
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
 
 from photoslot.config import Config
 from photoslot.errors import ApiError
@@ -52,15 +54,12 @@ def address_key(remote_addr: str | None) -> str:
 class AttemptCounters:
     """Moving-window counters and markers in the configured storage, with a memory fallback."""
 
-    def __init__(self, storage_uri: str):
+    def __init__(self, primary: RateLimiter, storage_uri: str):
+        """``primary``: the moving-window strategy over the configured storage (the one
+        flask-limiter made from ``storage_uri``, which is kept for log lines)."""
         self.storage_uri = storage_uri
+        self._primary = primary
         self._memory = MovingWindowRateLimiter(MemoryStorage())
-        self._primary = self._memory
-        if not storage_uri.startswith("memory://"):
-            storage = storage_from_string(storage_uri, wrap_exceptions=True,
-                                          socket_timeout=REDIS_TIMEOUT_S,
-                                          socket_connect_timeout=REDIS_TIMEOUT_S)
-            self._primary = MovingWindowRateLimiter(storage)
         self._primary_down_until = 0.0
 
     def hit(self, rate: str, *key: str) -> bool:
@@ -103,7 +102,7 @@ class AttemptCounters:
         return self._use(lambda limiter: limiter.storage.get(f"marker/{name}") > 0)
 
     def _use(self, operation: Callable[[MovingWindowRateLimiter], T]) -> T:
-        if self._primary is not self._memory and time.monotonic() >= self._primary_down_until:
+        if time.monotonic() >= self._primary_down_until:
             try:
                 return operation(self._primary)
             except StorageError as exc:
