@@ -27,6 +27,8 @@ from tests.support import ROOT
         ("PHOTOSLOT_INGEST_FAIL_LIMIT", "thirty"),
         ("PHOTOSLOT_DB_POOL_SIZE", "0"),
         ("PHOTOSLOT_DB_MAX_OVERFLOW", "many"),
+        ("PHOTOSLOT_TIMEZONE", "Mars/Olympus_Mons"),
+        ("PHOTOSLOT_TIMEZONE", "../etc/passwd"),
     ],
 )
 def test_bad_value_raises_config_error_naming_the_variable(base_env, name, value):
@@ -42,6 +44,9 @@ def test_defaults_and_parsed_values(base_env):
     assert config.turbotext_base_url == "https://www.turbotext.ru"
     assert set(config.admins) == {"serg", "igor"}
     assert config.admins["serg"].permissions == ALL_PERMISSIONS
+    assert config.timezone.key == "Europe/Moscow"
+    assert Config.from_env({**base_env, "PHOTOSLOT_TIMEZONE": "Asia/Yekaterinburg"}
+                           ).timezone.key == "Asia/Yekaterinburg"
 
 
 def test_admin_permissions_can_be_narrowed(base_env):

@@ -32,8 +32,9 @@ def _failed(response: Response) -> bool:
 
 
 def _username_and_ip() -> str:
+    # The JSON API sends a JSON body, the admin UI's sign-in form a form: the same counter.
     body = request.get_json(silent=True)
-    username = body.get("username") if isinstance(body, dict) else None
+    username = body.get("username") if isinstance(body, dict) else request.form.get("username")
     name = username.strip().lower()[:64] if isinstance(username, str) else ""
     return f"{get_remote_address()}|{name}"
 
@@ -42,20 +43,21 @@ def _breached(limit: RequestLimit) -> None:
     log_event(log, "login_rate_limited", limit=str(limit.limit), remote_addr=get_remote_address())
 
 
-def _failed_attempts(rate: Callable[[Config], str], key: Callable[[], str],
+def _failed_attempts(scope: str, rate: Callable[[Config], str], key: Callable[[], str],
                      failed: Callable[[Response], bool], message: str,
                      breached: Callable[[RequestLimit], None]) -> Callable:
-    """A flask-limiter decorator that counts only the responses ``failed`` says are failures."""
-    return limiter.limit(lambda: rate(current_config()), key_func=key, deduct_when=failed,
-                         error_message=message, on_breach=breached)
+    """A flask-limiter decorator that counts only the responses ``failed`` says are failures;
+    every view decorated with the same ``scope`` shares the counters."""
+    return limiter.shared_limit(lambda: rate(current_config()), scope, key_func=key,
+                                deduct_when=failed, error_message=message, on_breach=breached)
 
 
 def login_limits(view: Callable) -> Callable:
-    """Decorate the login view with both failed-attempt limits."""
-    per_user = _failed_attempts(lambda c: c.login_limit_per_user, _username_and_ip, _failed,
-                                _MESSAGE, _breached)
-    per_ip = _failed_attempts(lambda c: c.login_limit_per_ip, get_remote_address, _failed,
-                              _MESSAGE, _breached)
+    """Decorate a sign-in view (JSON API or admin UI form) with both failed-attempt limits."""
+    per_user = _failed_attempts("login-per-user", lambda c: c.login_limit_per_user,
+                                _username_and_ip, _failed, _MESSAGE, _breached)
+    per_ip = _failed_attempts("login-per-ip", lambda c: c.login_limit_per_ip,
+                              get_remote_address, _failed, _MESSAGE, _breached)
     return per_ip(per_user(view))
 
 
@@ -74,5 +76,6 @@ def _ingest_breached(limit: RequestLimit) -> None:
 
 def ingest_password_limit(view: Callable) -> Callable:
     """Decorate the booth's ingest view: wrong passwords per client IP; a right one never counts."""
-    return _failed_attempts(lambda c: c.ingest_fail_limit, get_remote_address,
-                            _wrong_ingest_password, _INGEST_MESSAGE, _ingest_breached)(view)
+    return _failed_attempts("ingest-password", lambda c: c.ingest_fail_limit,
+                            get_remote_address, _wrong_ingest_password, _INGEST_MESSAGE,
+                            _ingest_breached)(view)
