@@ -56,13 +56,17 @@ def test_cards_refresh_themselves_and_show_warnings(app, page, live):
     expect(page.locator("#card-slot-005 .warnings")).to_contain_text(
         "За последний час: таймаутов — 2, ошибок провайдера — 1")
 
-    assert ingest(live, "slot-001").status_code == 200
+    configure_slot(app, "slot-002", operation="grayscale")
+    configure_slot(app, "slot-006", operation="sepia", params={"strength": 0.6})
+    for slot_id in ("slot-001", "slot-002", "slot-006"):
+        assert ingest(live, slot_id).status_code == 200
     page.clock.run_for(10_500)  # the next poll of the card grid
     expect(card).to_contain_text("✓ Готово")
     expect(card).to_contain_text("100 % из 1")
     expect(card.locator(".thumb img")).to_have_attribute("src", __import__("re").compile(
         "/public/thumbnails/"))
     expect(card.locator(".thumb img")).to_have_js_property("complete", True)
+    page.clock.run_for(1_000)  # let the swapped cards finish their CSS transitions
     shoot(page, "10-dashboard")
 
 

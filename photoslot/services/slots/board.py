@@ -45,20 +45,22 @@ def slot_board() -> list[dict[str, Any]]:
 def _last_results() -> dict[str, dict[str, Any]]:
     """{slot_id: the newest done job's live result}; results share one TTL, so when the newest
     one has expired, every older one has too."""
+    # Ordered by started_at alone, so the walk back along (slot_id, started_at) stops at the
+    # first done job instead of sorting the slot's whole history.
     last_done = (
         select(JobHistory.id)
         .where(JobHistory.slot_id == Slot.id, JobHistory.status == "done")
-        .order_by(JobHistory.started_at.desc(), JobHistory.id.desc()).limit(1)
+        .order_by(JobHistory.started_at.desc()).limit(1)
         .correlate(Slot).scalar_subquery()
     )
     job_ids = [job_id for job_id in db.session.scalars(select(last_done)
                                                          .select_from(Slot)) if job_id]
     if not job_ids:
         return {}
-    media = list(db.session.scalars(
-        select(MediaObject).where(MediaObject.job_id.in_(job_ids), MediaObject.kind == "result",
-                                  live_clause(clock.now()))
-    ))
+    # By job_id alone (a job has an input and at most one result), so SQLite uses that index.
+    media = [m for m in db.session.scalars(
+        select(MediaObject).where(MediaObject.job_id.in_(job_ids), live_clause(clock.now()))
+    ) if m.kind == "result"]
     thumbs = thumbnails_of(m.id for m in media)
     return {
         m.slot_id: {
