@@ -3,6 +3,7 @@ tests/ui/): a signed-in client and its CSRF token."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -51,6 +52,4 @@ def text(response) -> str:
 
 def words(response) -> str:
     """What a reader sees: the text without tags, whitespace collapsed."""
-    import re
-
     return " ".join(re.sub(r"<[^>]+>", " ", response.get_data(True)).split())

@@ -37,9 +37,17 @@ _OVERFLOWING = """() => [...document.querySelectorAll('body *')]
     .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + e.className)"""
 
 
+_UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+    .filter(e => e.type !== 'hidden' && !e.labels.length && !e.getAttribute('aria-label')
+                 && !e.getAttribute('aria-labelledby'))
+    .map(e => e.outerHTML.slice(0, 120))"""
+
+
 def shoot(page: Any, name: str) -> None:
-    """Full-page screenshots at desktop (1366 px) and phone (375 px) width, for looking at; at
-    phone width nothing may stick out sideways (no horizontal scrolling on a phone)."""
+    """Full-page screenshots at desktop (1366 px) and phone (375 px) width, for looking at. The
+    page is checked on the way: every input has a label, and at phone width nothing sticks out
+    sideways (no horizontal scrolling on a phone)."""
+    assert page.evaluate(_UNLABELLED) == [], f"{name}: inputs without a label"
     page.screenshot(path=SCREENSHOTS / f"{name}-desktop.png", full_page=True)
     page.set_viewport_size(PHONE)
     try:

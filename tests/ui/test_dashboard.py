@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import requests
@@ -63,8 +64,7 @@ def test_cards_refresh_themselves_and_show_warnings(app, page, live):
     page.clock.run_for(10_500)  # the next poll of the card grid
     expect(card).to_contain_text("✓ Готово")
     expect(card).to_contain_text("100 % из 1")
-    expect(card.locator(".thumb img")).to_have_attribute("src", __import__("re").compile(
-        "/public/thumbnails/"))
+    expect(card.locator(".thumb img")).to_have_attribute("src", re.compile("/public/thumbnails/"))
     expect(card.locator(".thumb img")).to_have_js_property("complete", True)
     page.clock.run_for(1_000)  # let the swapped cards finish their CSS transitions
     shoot(page, "10-dashboard")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.ui.helpers import expect, expired_session_cookie, shoot, sign_in
 
 
@@ -35,8 +37,7 @@ def test_too_many_wrong_passwords_say_how_long_to_wait(page, start_live, console
     sign_in(page, live)  # even the right password waits until the window has passed
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Слишком много неудачных попыток. Повторите через")
-    expect(alert).to_have_text(
-        __import__("re").compile(r"Повторите через (\d+ с|1 мин)\."))
+    expect(alert).to_have_text(re.compile(r"Повторите через (\d+ с|1 мин)\."))
     shoot(page, "03-sign-in-rate-limited")
 
 
