@@ -31,12 +31,11 @@ from sqlalchemy import delete, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.server import measure, print_table, start_gunicorn  # noqa: E402
+from bench.server import bench_env, measure, print_table, start_gunicorn  # noqa: E402
 from photoslot import clock, create_app  # noqa: E402
 from photoslot.extensions import db  # noqa: E402
 from photoslot.models import SLOT_IDS, AuditLog, JobHistory, MediaObject  # noqa: E402
 from photoslot.models.base import new_uuid  # noqa: E402
-from photoslot.passwords import hash_password  # noqa: E402
 from photoslot.services.media import store  # noqa: E402
 from photoslot.services.slots.configure import seed_slots  # noqa: E402
 
@@ -132,13 +131,7 @@ def main() -> None:
     if not database_url.startswith("postgresql"):
         raise SystemExit("set DATABASE_URL to a throwaway PostgreSQL database")
     workdir = Path(tempfile.mkdtemp(prefix="photoslot-bench-"))
-    env = {
-        "DATABASE_URL": database_url,
-        "PHOTOSLOT_MEDIA_ROOT": str(workdir / "media"),
-        "PHOTOSLOT_SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
-        "PHOTOSLOT_ADMINS": f"serg:{hash_password('bench-password')}",
-        "PHOTOSLOT_PUBLIC_BASE_URL": "http://bench.test",
-    }
+    env = bench_env(database_url, workdir)
     app = create_app(env)
     job_ids = seed(app, args.jobs_per_slot)
     with app.app_context():

@@ -31,7 +31,13 @@ from sqlalchemy import delete, insert, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.server import measure, print_table, start_gunicorn  # noqa: E402
+from bench.server import (  # noqa: E402
+    BENCH_PASSWORD,
+    bench_env,
+    measure,
+    print_table,
+    start_gunicorn,
+)
 from photoslot import clock, create_app  # noqa: E402
 from photoslot.extensions import db  # noqa: E402
 from photoslot.models import (  # noqa: E402
@@ -42,10 +48,8 @@ from photoslot.models import (  # noqa: E402
     SlotTemplateMedia,
 )
 from photoslot.models.base import new_uuid  # noqa: E402
-from photoslot.passwords import hash_password  # noqa: E402
 from photoslot.services.slots.configure import seed_slots  # noqa: E402
 
-PASSWORD = "bench-password"
 DETAIL_SLOT = "slot-001"
 STATUSES = ("done", "done", "done", "done", "done", "done", "done", "done", "timeout", "error")
 
@@ -128,16 +132,8 @@ def get(session: requests.Session, url: str, htmx: bool = False) -> Callable[[],
 def main() -> None:
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="photoslot-bench-ui-"))
-    (workdir / "media").mkdir()
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.db'}"
-    env = {
-        "DATABASE_URL": database_url,
-        "PHOTOSLOT_MEDIA_ROOT": str(workdir / "media"),
-        "PHOTOSLOT_SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
-        "PHOTOSLOT_ADMINS": f"serg:{hash_password(PASSWORD)}",
-        "PHOTOSLOT_PUBLIC_BASE_URL": "http://bench.test",
-        # The bench signs in once per run; the failed-login limits never come into play.
-    }
+    env = bench_env(database_url, workdir)
     app = create_app(env)
     job_ids = seed(app, args.jobs)
     with app.app_context():
@@ -147,8 +143,9 @@ def main() -> None:
     process, base = start_gunicorn(env, args.workers, workdir / "gunicorn.log")
     try:
         with requests.Session() as session, requests.Session() as anonymous:
-            signed_in = session.post(f"{base}/admin/login", allow_redirects=False,
-                                     data={"username": "serg", "password": PASSWORD}, timeout=10)
+            credentials = {"username": "serg", "password": BENCH_PASSWORD}
+            signed_in = session.post(f"{base}/admin/login", data=credentials,
+                                     allow_redirects=False, timeout=10)
             assert signed_in.status_code == 303, signed_in.text[:300]
             slot = f"{base}/admin/slots/{DETAIL_SLOT}"
             pages = {

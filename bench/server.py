@@ -15,6 +15,22 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH_PASSWORD = "bench-password"
+
+
+def bench_env(database_url: str, workdir: Path) -> dict[str, str]:
+    """The environment of a benchmark's app and server: its database, a media folder under
+    ``workdir``, a fixed key, and the admin serg with ``BENCH_PASSWORD``."""
+    from photoslot.passwords import hash_password
+
+    (workdir / "media").mkdir(parents=True, exist_ok=True)
+    return {
+        "DATABASE_URL": database_url,
+        "PHOTOSLOT_MEDIA_ROOT": str(workdir / "media"),
+        "PHOTOSLOT_SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
+        "PHOTOSLOT_ADMINS": f"serg:{hash_password(BENCH_PASSWORD)}",
+        "PHOTOSLOT_PUBLIC_BASE_URL": "http://bench.test",
+    }
 
 
 def free_port() -> int:
