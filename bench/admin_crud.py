@@ -16,12 +16,8 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -35,11 +31,11 @@ from sqlalchemy import delete, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.server import bench_env, measure, print_table, start_gunicorn  # noqa: E402
 from photoslot import clock, create_app  # noqa: E402
 from photoslot.extensions import db  # noqa: E402
 from photoslot.models import SLOT_IDS, AuditLog, JobHistory, MediaObject  # noqa: E402
 from photoslot.models.base import new_uuid  # noqa: E402
-from photoslot.passwords import hash_password  # noqa: E402
 from photoslot.services.media import store  # noqa: E402
 from photoslot.services.slots.configure import seed_slots  # noqa: E402
 
@@ -57,12 +53,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--jobs-per-slot", type=int, default=200, help="job rows per slot")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn gevent workers")
     return parser.parse_args()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def png(size: tuple[int, int]) -> bytes:
@@ -114,42 +104,6 @@ def unseed(app, job_ids: list[str], audit_after: int) -> None:
             store.delete_file(path)
 
 
-def start_gunicorn(env: dict[str, str], workers: int,
-                   log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    full_env = {**os.environ, **env, "PHOTOSLOT_BIND": f"127.0.0.1:{port}",
-                "PHOTOSLOT_WORKERS": str(workers),
-                "PROMETHEUS_MULTIPROC_DIR": str(log_path.parent / "prometheus")}
-    log = open(log_path, "wb")  # noqa: SIM115  (kept open for the server's lifetime)
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
-                               cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited early; see {log_path}")
-        try:
-            if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return process, base_url
-        except requests.RequestException:
-            time.sleep(0.1)
-    process.terminate()
-    raise SystemExit(f"gunicorn did not come up; see {log_path}")
-
-
-def measure(send: Callable[[], requests.Response], count: int, warmup: int) -> list[float]:
-    """Sequential request latencies in milliseconds (after ``warmup`` untimed requests)."""
-    for _ in range(warmup):
-        send().raise_for_status()
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        response = send()
-        samples.append((time.perf_counter() - started) * 1000)
-        response.raise_for_status()
-    return samples
-
-
 def getter(session: requests.Session, url: str,
            headers: dict[str, str]) -> Callable[[], requests.Response]:
     return lambda: session.get(url, headers=headers, timeout=10)
@@ -171,23 +125,13 @@ def putter(session: requests.Session, url: str,
     return send
 
 
-def percentile(samples: list[float], q: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
-
-
 def main() -> None:
     args = parse_args()
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgresql"):
         raise SystemExit("set DATABASE_URL to a throwaway PostgreSQL database")
     workdir = Path(tempfile.mkdtemp(prefix="photoslot-bench-"))
-    env = {
-        "DATABASE_URL": database_url,
-        "PHOTOSLOT_MEDIA_ROOT": str(workdir / "media"),
-        "PHOTOSLOT_SECRET_KEY": "bench-secret-key-0123456789-0123456789-0123456789",
-        "PHOTOSLOT_ADMINS": f"serg:{hash_password('bench-password')}",
-        "PHOTOSLOT_PUBLIC_BASE_URL": "http://bench.test",
-    }
+    env = bench_env(database_url, workdir)
     app = create_app(env)
     job_ids = seed(app, args.jobs_per_slot)
     with app.app_context():
@@ -210,15 +154,9 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=15)
         unseed(app, job_ids, audit_after)
-    baseline = results["GET /healthz (baseline)"]
     print(f"PostgreSQL, gunicorn {args.workers} gevent workers, {args.requests} sequential "
           f"requests per endpoint, {args.jobs_per_slot * len(SLOT_IDS)} job rows")
-    print(f"{'endpoint':28} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p95/baseline':>13}")
-    for name, samples in results.items():
-        ratio = percentile(samples, 95) / percentile(baseline, 95)
-        print(f"{name:28} {percentile(samples, 50):8.2f} {percentile(samples, 95):8.2f} "
-              f"{max(samples):8.2f} {ratio:12.1f}x")
-
+    print_table(results, "GET /healthz (baseline)")
 
 if __name__ == "__main__":
     main()

@@ -58,6 +58,9 @@ def configure(app: Flask, config: Config) -> None:
         JWT_COOKIE_SECURE=secure_cookie,
         JWT_COOKIE_SAMESITE="Lax",
         JWT_COOKIE_CSRF_PROTECT=True,
+        # The admin UI's forms also work without JavaScript: their hidden csrf_token field is
+        # accepted where htmx would send the X-CSRF-TOKEN header (ADR 0009).
+        JWT_CSRF_CHECK_FORM=True,
     )
     app.config.update(
         RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
@@ -97,6 +100,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from photoslot.blueprints import (
         admin,
+        admin_ui,
         audit,
         auth,
         ingest,
@@ -111,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(ingest.bp, url_prefix="/api/ingest")
     for api in (auth, settings, audit, admin, maintenance):
         app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(admin_ui.bp, url_prefix="/admin")
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
 
@@ -31,6 +32,8 @@ ACCESS_TOKEN_LIFETIME = timedelta(hours=24)
 #: Room for the text fields and part headers of an upload on top of the file itself.
 BODY_SLACK_BYTES = 256 * 1024
 DEFAULT_TURBOTEXT_URL = "https://www.turbotext.ru"
+#: The venue's zone: the admin UI shows every time in it, with the zone's name.
+DEFAULT_TIMEZONE = "Europe/Moscow"
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
 # An entry starts where a comma is followed by "name:"; argon2 hashes contain commas but no colons.
 _ENTRY_SPLIT = re.compile(r",(?=[a-z][a-z0-9_.-]{0,31}:)")
@@ -69,6 +72,7 @@ class Config:
     login_limit_per_user: str
     login_limit_per_ip: str
     ingest_fail_limit: str
+    timezone: ZoneInfo
     db_pool_size: int = 10
     db_max_overflow: int = 10
     upload_idle_s: float = 10.0
@@ -103,6 +107,7 @@ class Config:
             login_limit_per_user=_rate_limit(env, "PHOTOSLOT_LOGIN_LIMIT_PER_USER", "5 per minute"),
             login_limit_per_ip=_rate_limit(env, "PHOTOSLOT_LOGIN_LIMIT_PER_IP", "20 per minute"),
             ingest_fail_limit=_rate_limit(env, "PHOTOSLOT_INGEST_FAIL_LIMIT", "30 per minute"),
+            timezone=_timezone(env),
             db_pool_size=_count(env, "PHOTOSLOT_DB_POOL_SIZE", 10, minimum=1),
             db_max_overflow=_count(env, "PHOTOSLOT_DB_MAX_OVERFLOW", 10, minimum=0),
             upload_idle_s=_positive(env, "PHOTOSLOT_UPLOAD_IDLE_S", 10),
@@ -205,6 +210,15 @@ def _count(env: Mapping[str, str], name: str, default: int, minimum: int) -> int
     if value < minimum:
         raise ConfigError(f"{name} must be an integer >= {minimum}, got {raw!r}")
     return value
+
+
+def _timezone(env: Mapping[str, str]) -> ZoneInfo:
+    name = env.get("PHOTOSLOT_TIMEZONE") or DEFAULT_TIMEZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"PHOTOSLOT_TIMEZONE must be an IANA time zone such as "
+                          f"'Europe/Moscow', got {name!r}") from None
 
 
 def _ratelimit_uri(env: Mapping[str, str]) -> str:

@@ -154,9 +154,9 @@ def gunicorn_server(app: Flask, app_env: dict[str, str], tmp_path: Path):
     """Factory: start real gunicorn servers on this test's database; all stopped afterwards."""
     servers: list[GunicornServer] = []
 
-    def start(workers: int = 2, **overrides: str) -> GunicornServer:
+    def start(workers: int = 2, port: int | None = None, **overrides: str) -> GunicornServer:
         server = GunicornServer({**app_env, **overrides}, tmp_path / f"gunicorn-{len(servers)}.log",
-                                workers)
+                                workers, port)
         servers.append(server)
         return server
 

@@ -29,6 +29,8 @@ from tests.support import ROOT
         ("PHOTOSLOT_DB_MAX_OVERFLOW", "many"),
         ("PHOTOSLOT_UPLOAD_IDLE_S", "0"),
         ("PHOTOSLOT_TRUSTED_PROXIES", "-1"),
+        ("PHOTOSLOT_TIMEZONE", "Mars/Olympus_Mons"),
+        ("PHOTOSLOT_TIMEZONE", "../etc/passwd"),
     ],
 )
 def test_bad_value_raises_config_error_naming_the_variable(base_env, name, value):
@@ -45,6 +47,9 @@ def test_defaults_and_parsed_values(base_env):
     assert (config.upload_idle_s, config.trusted_proxies) == (10, 0)
     assert set(config.admins) == {"serg", "igor"}
     assert config.admins["serg"].permissions == ALL_PERMISSIONS
+    assert config.timezone.key == "Europe/Moscow"
+    assert Config.from_env({**base_env, "PHOTOSLOT_TIMEZONE": "Asia/Yekaterinburg"}
+                           ).timezone.key == "Asia/Yekaterinburg"
 
 
 def test_admin_permissions_can_be_narrowed(base_env):

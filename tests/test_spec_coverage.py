@@ -13,7 +13,8 @@ def app_operations(app) -> set[tuple[str, str]]:
     """(path in OpenAPI form, method) for every route the app serves."""
     operations = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        # Static files and the admin UI's HTML pages are not part of the JSON API.
+        if rule.endpoint == "static" or rule.endpoint.startswith("admin_ui."):
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"OPTIONS"}:

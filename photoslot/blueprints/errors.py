@@ -58,10 +58,16 @@ def _handle_http_exception(exc: HTTPException) -> Response:
     return error_response(status, code, exc.description or code.replace("_", " "), {}, headers)
 
 
-def _handle_unexpected(exc: Exception) -> Response:
+def report_unexpected(exc: Exception) -> str | None:
+    """Roll the session back and log an unexpected error (a bug); returns the request id."""
     db.session.rollback()
     request_id = g.get("request_id")
     log.exception("unhandled error", extra={"fields": {"request_id": request_id}})
+    return request_id
+
+
+def _handle_unexpected(exc: Exception) -> Response:
+    request_id = report_unexpected(exc)
     return error_response(
         500, "internal_error", "internal server error", {"request_id": request_id}
     )

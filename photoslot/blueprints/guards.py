@@ -51,7 +51,7 @@ def require_permission(permission: str | None = None) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             verify_jwt_in_request()
-            if permission and permission not in get_jwt().get("permissions", []):
+            if permission and permission not in current_permissions():
                 raise ApiError(
                     403,
                     "forbidden",
@@ -63,6 +63,12 @@ def require_permission(permission: str | None = None) -> Callable:
         return wrapper
 
     return decorator
+
+
+def current_permissions() -> frozenset[str]:
+    """What the admin of this request's verified token may do (the API's checks and the UI's
+    read-only controls ask the same question)."""
+    return frozenset(get_jwt().get("permissions", []))
 
 
 def current_actor() -> Actor:

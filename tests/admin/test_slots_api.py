@@ -8,7 +8,7 @@ from sqlalchemy import event, select
 
 from photoslot import clock
 from photoslot.extensions import db
-from photoslot.models import SLOT_IDS, MediaObject
+from photoslot.models import SLOT_IDS, JobHistory, MediaObject
 from photoslot.services.media.thumbnails import ensure_thumbnail
 from tests.contract import assert_contract, assert_error
 
@@ -138,11 +138,14 @@ def test_recent_results_carry_links_and_the_thumbnail_the_ingest_made(
     with app.app_context():  # what jobs._succeed does when it stores a result
         result_row = db.session.scalar(select(MediaObject).where(MediaObject.job_id == job_id))
         ensure_thumbnail(result_row)
+        db.session.get(JobHistory, job_id).client_meta = {"name": "BOOTH-PC-07", "id": "x"}
         db.session.commit()
-    body = client.get("/api/slots/slot-005", headers=auth_headers()).get_json()
-    (result,) = body["recent_results"]
+    response = client.get("/api/slots/slot-005", headers=auth_headers())
+    assert_contract(response)
+    (result,) = response.get_json()["recent_results"]
     assert result["url"] == f"http://gateway.test/public/results/{job_id}"
     assert result["is_test"] is True
+    assert result["booth"] == "BOOTH-PC-07"  # the name DSLR Remote Pro sent
     assert result["thumbnail_url"].startswith("http://gateway.test/public/thumbnails/")
     thumb_path = result["thumbnail_url"].removeprefix("http://gateway.test")
     assert client.get(thumb_path).headers["Content-Type"] == "image/jpeg"

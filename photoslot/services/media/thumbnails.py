@@ -62,12 +62,14 @@ def thumbnails_of(parent_ids: Iterable[str]) -> dict[str, MediaObject]:
     ids = list(set(parent_ids))
     if not ids:
         return {}
+    # Only thumbnails have a parent. Filtering on parent_id alone lets SQLite take the parent_id
+    # index; with kind = 'thumbnail' beside it, it walks every thumbnail instead.
     rows = db.session.scalars(
         select(MediaObject)
-        .where(MediaObject.kind == "thumbnail", MediaObject.parent_id.in_(ids))
+        .where(MediaObject.parent_id.in_(ids))
         .order_by(MediaObject.created_at.desc())
     )
-    return {row.parent_id: row for row in rows if row.parent_id}
+    return {row.parent_id: row for row in rows if row.parent_id and row.kind == "thumbnail"}
 
 
 def add_thumbnail(parent: MediaObject, rendition: Rendition) -> MediaObject:

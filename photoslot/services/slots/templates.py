@@ -156,16 +156,29 @@ def bind_template(slot_id: str, media_id: str, actor: audit.Actor) -> Slot:
     before = [link.media_id for link in slot.template_links]
     if media_id in before:
         return slot
-    if len(before) >= MAX_TEMPLATES_PER_SLOT:
-        raise ApiError(422, "validation_error", "this slot already has the most templates allowed",
-                       {"fields": {"template_media_ids": f"at most {MAX_TEMPLATES_PER_SLOT} "
-                                                         "templates per slot"}})
+    _ensure_room(slot)
     position = db.session.scalar(
         select(func.coalesce(func.max(SlotTemplateMedia.position), -1))
         .where(SlotTemplateMedia.slot_id == slot_id)
     ) + 1
     slot.template_links.append(SlotTemplateMedia(media_id=media_id, position=position))
     return _save_links(slot, "slot.template_bind", before, actor)
+
+
+def upload_template_to_slot(slot_id: str, stream: BinaryIO, actor: audit.Actor) -> Slot:
+    """Register an uploaded image as a template and bind it to the slot (the admin UI's upload);
+    the slot and its free place are checked before anything is stored."""
+    _ensure_room(get_slot(slot_id))
+    media = register_template(stream, actor)
+    return bind_template(slot_id, media["id"], actor)
+
+
+def _ensure_room(slot: Slot) -> None:
+    """422 when the slot already has MAX_TEMPLATES_PER_SLOT templates."""
+    if len(slot.template_links) >= MAX_TEMPLATES_PER_SLOT:
+        raise ApiError(422, "validation_error", "this slot already has the most templates allowed",
+                       {"fields": {"template_media_ids": f"at most {MAX_TEMPLATES_PER_SLOT} "
+                                                         "templates per slot"}})
 
 
 def unbind_template(slot_id: str, media_id: str, actor: audit.Actor) -> Slot:

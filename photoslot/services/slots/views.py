@@ -128,6 +128,7 @@ def slot_detail(slot: Slot) -> dict[str, Any]:
                 "created_at": iso(media.created_at),
                 "expires_at": iso(media.expires_at),
                 "is_test": job.is_test,
+                "booth": (job.client_meta or {}).get("name"),
             }
             for job, media in results
         ],
