@@ -27,6 +27,9 @@ from tests.support import ROOT
         ("PHOTOSLOT_INGEST_FAIL_LIMIT", "thirty"),
         ("PHOTOSLOT_DB_POOL_SIZE", "0"),
         ("PHOTOSLOT_DB_MAX_OVERFLOW", "many"),
+        ("PHOTOSLOT_MIN_FREE_DISK_PCT", "101"),
+        ("PHOTOSLOT_MIN_FREE_DISK_PCT", "ten"),
+        ("PHOTOSLOT_METRICS_CACHE_S", "-1"),
     ],
 )
 def test_bad_value_raises_config_error_naming_the_variable(base_env, name, value):
@@ -42,6 +45,13 @@ def test_defaults_and_parsed_values(base_env):
     assert config.turbotext_base_url == "https://www.turbotext.ru"
     assert set(config.admins) == {"serg", "igor"}
     assert config.admins["serg"].permissions == ALL_PERMISSIONS
+    assert (config.metrics_token, config.metrics_cache_s, config.min_free_disk_pct) == (
+        None, 5, 10)
+    tuned = Config.from_env({**base_env, "PHOTOSLOT_METRICS_TOKEN": "t0ken",
+                             "PHOTOSLOT_METRICS_CACHE_S": "0",
+                             "PHOTOSLOT_MIN_FREE_DISK_PCT": "2.5"})
+    assert (tuned.metrics_token, tuned.metrics_cache_s, tuned.min_free_disk_pct) == (
+        "t0ken", 0, 2.5)
 
 
 def test_admin_permissions_can_be_narrowed(base_env):

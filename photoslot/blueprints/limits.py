@@ -5,7 +5,8 @@ The limits come from Config (PHOTOSLOT_LOGIN_LIMIT_PER_USER / _PER_IP, PHOTOSLOT
 and the counters live in PHOTOSLOT_RATELIMIT_STORAGE_URI, so with Redis every gunicorn worker sees
 the same counts. flask-limiter *tests* the limits before the view runs and *deducts* after it,
 only when the response is a failed password; a breach raises RateLimitExceeded (429), which the
-error handlers turn into the envelope, and the limiter adds ``Retry-After``.
+error handlers turn into the envelope, and the limiter adds ``Retry-After``. Each refusal is
+counted in ``photoslot_ratelimit_rejections_total{limit}`` (once per breached limit).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flask_limiter.util import get_remote_address
 from photoslot.config import Config, current_config
 from photoslot.extensions import limiter
 from photoslot.log import log_event
+from photoslot.metrics import record_rate_limited
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +40,13 @@ def _username_and_ip() -> str:
     return f"{get_remote_address()}|{name}"
 
 
-def _breached(limit: RequestLimit) -> None:
-    log_event(log, "login_rate_limited", limit=str(limit.limit), remote_addr=get_remote_address())
+def _login_breached(name: str) -> Callable[[RequestLimit], None]:
+    def breached(limit: RequestLimit) -> None:
+        record_rate_limited(name)
+        log_event(log, "login_rate_limited", limit=str(limit.limit),
+                  remote_addr=get_remote_address())
+
+    return breached
 
 
 def _failed_attempts(rate: Callable[[Config], str], key: Callable[[], str],
@@ -53,9 +60,9 @@ def _failed_attempts(rate: Callable[[Config], str], key: Callable[[], str],
 def login_limits(view: Callable) -> Callable:
     """Decorate the login view with both failed-attempt limits."""
     per_user = _failed_attempts(lambda c: c.login_limit_per_user, _username_and_ip, _failed,
-                                _MESSAGE, _breached)
+                                _MESSAGE, _login_breached("login_per_user"))
     per_ip = _failed_attempts(lambda c: c.login_limit_per_ip, get_remote_address, _failed,
-                              _MESSAGE, _breached)
+                              _MESSAGE, _login_breached("login_per_ip"))
     return per_ip(per_user(view))
 
 
@@ -68,6 +75,7 @@ def _wrong_ingest_password(response: Response) -> bool:
 
 
 def _ingest_breached(limit: RequestLimit) -> None:
+    record_rate_limited("ingest_password")
     log_event(log, "ingest_rate_limited", limit=str(limit.limit),
               remote_addr=get_remote_address())
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -24,14 +23,6 @@ from tests.fakes.images import ImageHost
 def make_config(base_env: dict[str, str]) -> Callable[..., Config]:
     """Build a Config from the suite's base environment plus overrides."""
     return lambda **env: Config.from_env({**base_env, **env})
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A local port nothing listens on (connections are refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

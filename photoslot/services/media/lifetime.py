@@ -118,6 +118,12 @@ def cache_seconds(media: MediaObject) -> int:
 
 def storage_usage() -> dict[str, Any]:
     """Objects, bytes and not-yet-deleted expired objects per kind; the media root's free space."""
+    return {**media_volume(), "disk": disk_usage()}
+
+
+def media_volume() -> dict[str, Any]:
+    """Objects, bytes and not-yet-deleted expired objects per kind, and their totals (one
+    aggregate query over media_object; no walk of the media tree)."""
     expired = func.sum(case((expired_clause(clock.now()), 1), else_=0))
     rows = db.session.execute(
         select(
@@ -127,12 +133,16 @@ def storage_usage() -> dict[str, Any]:
     kinds = {kind: {"objects": 0, "bytes": 0, "expired": 0} for kind in MEDIA_KINDS}
     for kind, objects, size, expired_count in rows:
         kinds[kind] = {"objects": objects, "bytes": int(size), "expired": int(expired_count or 0)}
-    disk = shutil.disk_usage(store.media_root())
     return {
         "kinds": kinds,
         "total": {
             "objects": sum(k["objects"] for k in kinds.values()),
             "bytes": sum(k["bytes"] for k in kinds.values()),
         },
-        "disk": {"total_bytes": disk.total, "used_bytes": disk.used, "free_bytes": disk.free},
     }
+
+
+def disk_usage() -> dict[str, int]:
+    """Total, used and free bytes of the filesystem holding the media root; OSError if gone."""
+    disk = shutil.disk_usage(store.media_root())
+    return {"total_bytes": disk.total, "used_bytes": disk.used, "free_bytes": disk.free}
