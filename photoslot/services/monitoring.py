@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+import gevent
 from sqlalchemy.exc import SQLAlchemyError
 
 from photoslot.config import current_config
@@ -44,11 +45,13 @@ def scrape_figures() -> ScrapeFigures:
     media = cleanup_last = cleanup_deleted = None
     if database_ok:
         try:
-            media = lifetime.media_volume(count_expired=False)["kinds"]
-            cleanup_last = runs.last_success_at()
-            cleanup_deleted = runs.deleted_objects()
-        except SQLAlchemyError as exc:  # the figures stay out of this scrape; readiness reports
+            with gevent.Timeout(health.CHECK_TIMEOUT_S):
+                media = lifetime.media_volume(count_expired=False)["kinds"]
+                cleanup_last = runs.last_success_at()
+                cleanup_deleted = runs.deleted_objects()
+        except (SQLAlchemyError, gevent.Timeout) as exc:  # left out of this scrape
             db.session.rollback()
+            media = cleanup_last = cleanup_deleted = None
             log_event(log, "scrape_figures_failed", logging.WARNING, error=one_line(exc)[:300])
         finally:
             db.session.close()
