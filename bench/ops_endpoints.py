@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 from datetime import timedelta
@@ -168,6 +169,7 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=15)
         unseed(app)
+    shutil.rmtree(workdir)  # kept (with gunicorn.log) when something failed
     baseline = results["GET /healthz (baseline)"]
     print(f"{'PostgreSQL' if database_url.startswith('postgresql') else 'SQLite'}, gunicorn "
           f"{args.workers} gevent workers, {args.requests} sequential requests per endpoint, "
