@@ -210,13 +210,18 @@ def main() -> None:
         process.terminate()
         process.wait(timeout=15)
         unseed(app, job_ids, audit_after)
-    baseline = results["GET /healthz (baseline)"]
     print(f"PostgreSQL, gunicorn {args.workers} gevent workers, {args.requests} sequential "
           f"requests per endpoint, {args.jobs_per_slot * len(SLOT_IDS)} job rows")
-    print(f"{'endpoint':28} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p95/baseline':>13}")
+    print_table(results, "GET /healthz (baseline)")
+
+
+def print_table(results: dict[str, list[float]], baseline: str) -> None:
+    """p50, p95 and max of each endpoint's latencies, and its p95 relative to ``baseline``'s."""
+    width = max(len(name) for name in results)
+    print(f"{'endpoint':{width}} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p95/baseline':>13}")
     for name, samples in results.items():
-        ratio = percentile(samples, 95) / percentile(baseline, 95)
-        print(f"{name:28} {percentile(samples, 50):8.2f} {percentile(samples, 95):8.2f} "
+        ratio = percentile(samples, 95) / percentile(results[baseline], 95)
+        print(f"{name:{width}} {percentile(samples, 50):8.2f} {percentile(samples, 95):8.2f} "
               f"{max(samples):8.2f} {ratio:12.1f}x")
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import delete, insert, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from admin_crud import getter, measure, percentile, start_gunicorn  # noqa: E402
+from admin_crud import getter, measure, print_table, start_gunicorn  # noqa: E402
 
 from photoslot import clock, create_app  # noqa: E402
 from photoslot.blueprints.guards import issue_token  # noqa: E402
@@ -170,16 +170,11 @@ def main() -> None:
         process.wait(timeout=15)
         unseed(app)
     shutil.rmtree(workdir)  # kept (with gunicorn.log) when something failed
-    baseline = results["GET /healthz (baseline)"]
     print(f"{'PostgreSQL' if database_url.startswith('postgresql') else 'SQLite'}, gunicorn "
           f"{args.workers} gevent workers, {args.requests} sequential requests per endpoint, "
           f"{args.jobs} job rows over {args.days:g} days, {args.media} media rows; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'endpoint':32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p95/baseline':>13}")
-    for name, samples in results.items():
-        ratio = percentile(samples, 95) / percentile(baseline, 95)
-        print(f"{name:32} {percentile(samples, 50):8.2f} {percentile(samples, 95):8.2f} "
-              f"{max(samples):8.2f} {ratio:12.1f}x")
+    print_table(results, "GET /healthz (baseline)")
 
 
 if __name__ == "__main__":
