@@ -103,17 +103,22 @@ def register_blueprints(app: Flask) -> None:
         admin_ui,
         audit,
         auth,
+        health,
         ingest,
         maintenance,
         public,
         register_request_id,
         settings,
+        stats,
     )
+    from photoslot.blueprints.metrics import init_metrics
 
     register_request_id(app)
+    init_metrics(app)
+    app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(ingest.bp, url_prefix="/api/ingest")
-    for api in (auth, settings, audit, admin, maintenance):
+    for api in (auth, settings, audit, admin, maintenance, stats):
         app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(admin_ui.bp, url_prefix="/admin")
 

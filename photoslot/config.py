@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -77,6 +77,9 @@ class Config:
     db_max_overflow: int = 10
     upload_idle_s: float = 10.0
     trusted_proxies: int = 0
+    metrics_token: str | None = None
+    metrics_cache_s: float = 5.0
+    min_free_disk_pct: float = 10.0
 
     @property
     def max_upload_bytes(self) -> int:
@@ -112,6 +115,9 @@ class Config:
             db_max_overflow=_count(env, "PHOTOSLOT_DB_MAX_OVERFLOW", 10, minimum=0),
             upload_idle_s=_positive(env, "PHOTOSLOT_UPLOAD_IDLE_S", 10),
             trusted_proxies=_count(env, "PHOTOSLOT_TRUSTED_PROXIES", 0, minimum=0),
+            metrics_token=env.get("PHOTOSLOT_METRICS_TOKEN") or None,
+            metrics_cache_s=_bounded(env, "PHOTOSLOT_METRICS_CACHE_S", 5, 0, 300),
+            min_free_disk_pct=_bounded(env, "PHOTOSLOT_MIN_FREE_DISK_PCT", 10, 0, 100),
         )
 
 
@@ -187,15 +193,26 @@ def _optional_url(env: Mapping[str, str], name: str) -> str | None:
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    return _number(env, name, default, lambda v: v > 0, "a positive number")
+
+
+def _bounded(env: Mapping[str, str], name: str, default: float, low: float,
+             high: float) -> float:
+    return _number(env, name, default, lambda v: low <= v <= high,
+                   f"a number from {low:g} to {high:g}")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, valid: Callable[[float], bool],
+            expected: str) -> float:
     raw = env.get(name)
     if raw in (None, ""):
         return float(default)
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a positive number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be a positive number, got {raw!r}")
+        value = float("nan")  # fails every check below
+    if not valid(value):
+        raise ConfigError(f"{name} must be {expected}, got {raw!r}")
     return value
 
 

@@ -45,3 +45,9 @@ def configure_logging() -> None:
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
     """Log ``event`` with structured ``fields`` (never pass secrets or image bytes)."""
     logger.log(level, event, extra={"fields": {"event": event, **fields}})
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` — an exception fit for one log field or message."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")

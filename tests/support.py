@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -18,6 +21,20 @@ from photoslot.models import Base
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PASSWORDS = {"serg": "serg-test-password", "igor": "igor-test-password"}
 SECRET_KEY = "test-secret-key-only-for-the-test-suite-0123456789"
+
+
+@contextmanager
+def logged_events(logger_name: str) -> Iterator[list[dict]]:
+    """The structured fields of every record logged under ``logger_name`` inside the block."""
+    events: list[dict] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: events.append(getattr(record, "fields", {}))
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    try:
+        yield events
+    finally:
+        logger.removeHandler(handler)
 
 
 def drop_everything(database_url: str) -> None:

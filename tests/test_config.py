@@ -31,6 +31,9 @@ from tests.support import ROOT
         ("PHOTOSLOT_TRUSTED_PROXIES", "-1"),
         ("PHOTOSLOT_TIMEZONE", "Mars/Olympus_Mons"),
         ("PHOTOSLOT_TIMEZONE", "../etc/passwd"),
+        ("PHOTOSLOT_MIN_FREE_DISK_PCT", "101"),
+        ("PHOTOSLOT_MIN_FREE_DISK_PCT", "ten"),
+        ("PHOTOSLOT_METRICS_CACHE_S", "-1"),
     ],
 )
 def test_bad_value_raises_config_error_naming_the_variable(base_env, name, value):
@@ -50,6 +53,13 @@ def test_defaults_and_parsed_values(base_env):
     assert config.timezone.key == "Europe/Moscow"
     assert Config.from_env({**base_env, "PHOTOSLOT_TIMEZONE": "Asia/Yekaterinburg"}
                            ).timezone.key == "Asia/Yekaterinburg"
+    assert (config.metrics_token, config.metrics_cache_s, config.min_free_disk_pct) == (
+        None, 5, 10)
+    tuned = Config.from_env({**base_env, "PHOTOSLOT_METRICS_TOKEN": "t0ken",
+                             "PHOTOSLOT_METRICS_CACHE_S": "0",
+                             "PHOTOSLOT_MIN_FREE_DISK_PCT": "2.5"})
+    assert (tuned.metrics_token, tuned.metrics_cache_s, tuned.min_free_disk_pct) == (
+        "t0ken", 0, 2.5)
 
 
 def test_admin_permissions_can_be_narrowed(base_env):

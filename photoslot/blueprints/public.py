@@ -1,8 +1,8 @@
-"""Unauthenticated endpoints: liveness and public media links."""
+"""Unauthenticated endpoints: public media links (the probes are in health.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, send_file
+from flask import Blueprint, Response, send_file
 from flask.typing import ResponseReturnValue
 
 from photoslot.models import MediaObject
@@ -10,12 +10,6 @@ from photoslot.services.media import lifetime
 from photoslot.services.media.lifetime import live_result
 
 bp = Blueprint("public", __name__)
-
-
-@bp.get("/healthz")
-def healthz() -> ResponseReturnValue:
-    """Liveness: the process answers HTTP (no dependency checks)."""
-    return jsonify({"status": "ok"})
 
 
 @bp.get("/public/results/<job_id>")

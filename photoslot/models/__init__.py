@@ -5,6 +5,7 @@ from photoslot.models.base import Base
 from photoslot.models.cleanup import CleanupRun
 from photoslot.models.job import JOB_STATUSES, JobHistory
 from photoslot.models.media import MEDIA_KINDS, MediaObject
+from photoslot.models.rejection import IngestRejection
 from photoslot.models.setting import INGEST_PASSWORD_HASH, Setting
 from photoslot.models.slot import SLOT_IDS, Slot, SlotTemplateMedia
 
@@ -13,6 +14,7 @@ __all__ = [
     "Base",
     "CleanupRun",
     "INGEST_PASSWORD_HASH",
+    "IngestRejection",
     "JOB_STATUSES",
     "JobHistory",
     "MEDIA_KINDS",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
+from photoslot import metrics
 from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import attempt_counters, db
@@ -72,9 +73,10 @@ def _admit(username: str, remote_addr: str | None) -> tuple[str, ...]:
     address = address_key(remote_addr)
     per_user = (config.login_limit_per_user, "login-user", address, username.strip().lower())
     per_address = (config.login_limit_per_ip, "login", address)
-    for rate, *key in (per_user, per_address):
+    for name, (rate, *key) in (("login_per_user", per_user), ("login_per_ip", per_address)):
         if not counters.hit(rate, *key):
             log_event(log, "login_rate_limited", limit=rate, address=address)
+            metrics.record_rate_limited(name)
             raise rate_limited("too many failed login attempts; retry later",
                                counters.retry_after(rate, *key), rate)
     return per_user

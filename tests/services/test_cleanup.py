@@ -15,6 +15,7 @@ from photoslot.services.cleanup.lock import cleanup_lock
 from photoslot.services.cleanup.runs import last_run, run_cleanup
 from photoslot.services.media import store
 from tests.media_helpers import JPEG, add_job, add_media, exists
+from tests.support import logged_events
 
 HOUR = timedelta(hours=1)
 SIZE = len(JPEG)
@@ -254,3 +255,17 @@ def test_each_run_is_recorded_for_last_successful_cleanup(app):
         assert record["status"] == "ok" and record["actor"] == "cli:ops"
         assert record["finished_at"] >= record["started_at"]
         assert record["summary"]["duration_s"] >= 0
+
+
+def test_every_run_logs_one_line_with_its_status_dry_run_and_summary(app):
+    with logged_events("photoslot.services.cleanup") as events, app.app_context():
+        add_media("result", expires_at=clock.now() - timedelta(seconds=1))
+        dry, real = run_cleanup(dry_run=True), run_cleanup(actor=Actor("cli:ops"))
+        with cleanup_lock():
+            busy = run_cleanup()
+    lines = [e for e in events if e.get("event") == "cleanup_run"]
+    assert [(line["run_id"], line["status"], line["dry_run"]) for line in lines] == [
+        (dry.run_id, "ok", True), (real.run_id, "ok", False), (busy.run_id, "busy", False)]
+    assert lines[0]["deleted"]["result"]["objects"] == 1  # would delete
+    assert lines[1]["deleted"] == real.summary["deleted"] and lines[1]["actor"] == "cli:ops"
+    assert {"orphan_files", "orphan_rows", "jobs_abandoned", "duration_s"} <= set(lines[1])

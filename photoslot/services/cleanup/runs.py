@@ -2,7 +2,8 @@
 
 ``flask cleanup-media`` (cron) calls ``run_cleanup``; ``POST /api/maintenance/cleanup`` calls
 ``run_cleanup_now``, the same run with the API's validation and error mapping.
-Every run, including a busy one, leaves a ``cleanup_run`` row for "last successful cleanup".
+Every run, including a busy one, leaves a ``cleanup_run`` row for "last successful cleanup" and
+one ``cleanup_run`` log line with its status, ``dry_run`` and summary.
 """
 
 from __future__ import annotations
@@ -10,17 +11,18 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, false, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from photoslot import clock
 from photoslot.clock import iso
 from photoslot.errors import ApiError
 from photoslot.extensions import db
-from photoslot.log import log_event
-from photoslot.models import CleanupRun
+from photoslot.log import log_event, one_line
+from photoslot.models import MEDIA_KINDS, CleanupRun
 from photoslot.services import audit
 from photoslot.services.cleanup.lock import cleanup_lock
 from photoslot.services.cleanup.sweeps import Sweep, empty_summary
@@ -65,8 +67,8 @@ def run_cleanup(
             return _run_locked(dry_run, actor, audited, batch_size)
     except (SQLAlchemyError, OSError) as exc:
         db.session.rollback()
-        log_event(log, "cleanup_failed", logging.ERROR, error=_one_line(exc))
-        raise CleanupFailed(_one_line(exc)) from exc
+        _log_run("error", None, actor, empty_summary(dry_run), error=one_line(exc))
+        raise CleanupFailed(one_line(exc)) from exc
 
 
 def run_cleanup_now(dry_run: bool, actor: audit.Actor) -> dict[str, Any]:
@@ -95,12 +97,12 @@ def _run_locked(dry_run: bool, actor: audit.Actor, audited: bool,
     except Exception as exc:
         db.session.rollback()
         sweep.summary["duration_s"] = round(time.monotonic() - started, 3)
-        _finish(run.id, "error", sweep.summary, actor, audited, error=_one_line(exc))
-        log_event(log, "cleanup_failed", logging.ERROR, run_id=run.id, error=_one_line(exc))
-        raise CleanupFailed(_one_line(exc), run.id) from exc
+        _finish(run.id, "error", sweep.summary, actor, audited, error=one_line(exc))
+        _log_run("error", run.id, actor, sweep.summary, error=one_line(exc))
+        raise CleanupFailed(one_line(exc), run.id) from exc
     sweep.summary["duration_s"] = round(time.monotonic() - started, 3)
     _finish(run.id, "ok", sweep.summary, actor, audited)
-    log_event(log, "cleanup_finished", run_id=run.id, actor=actor.name, **sweep.summary)
+    _log_run("ok", run.id, actor, sweep.summary)
     return CleanupOutcome("ok", run.id, sweep.summary)
 
 
@@ -144,8 +146,36 @@ def _record_busy(actor: audit.Actor, dry_run: bool) -> CleanupOutcome:
     )
     db.session.add(run)
     db.session.commit()
-    log_event(log, "cleanup_busy", run_id=run.id, actor=actor.name)
+    _log_run("busy", run.id, actor, run.summary)
     return CleanupOutcome("busy", run.id, run.summary)
+
+
+def _log_run(status: str, run_id: int | None, actor: audit.Actor, summary: dict[str, Any],
+             error: str | None = None) -> None:
+    """The one log line of a run: status, whether it was a dry run, and its whole summary."""
+    level = logging.ERROR if status == "error" else logging.INFO
+    extra = {} if error is None else {"error": error}
+    log_event(log, "cleanup_run", level, run_id=run_id, status=status, actor=actor.name,
+              **summary, **extra)
+
+
+def last_success_at() -> datetime | None:
+    """When the latest successful real cleanup finished (a dry run deletes nothing: never)."""
+    return db.session.scalar(
+        select(func.max(CleanupRun.finished_at))
+        .where(CleanupRun.status == "ok", _real_run()))
+
+
+def deleted_objects() -> dict[str, int]:
+    """Objects deleted per kind by every real run on record (ok or stopped by an error)."""
+    totals = db.session.execute(select(*(
+        func.coalesce(func.sum(CleanupRun.summary[("deleted", kind, "objects")].as_integer()), 0)
+        for kind in MEDIA_KINDS)).where(_real_run())).one()
+    return {kind: int(total) for kind, total in zip(MEDIA_KINDS, totals, strict=True)}
+
+
+def _real_run() -> ColumnElement[bool]:
+    return CleanupRun.summary["dry_run"].as_boolean() == false()
 
 
 def last_run(status: str | None = "ok") -> dict[str, Any] | None:
@@ -164,8 +194,3 @@ def last_run(status: str | None = "ok") -> dict[str, Any] | None:
         "finished_at": iso(run.finished_at),
         "summary": run.summary,
     }
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -19,6 +19,7 @@ import logging
 import gevent
 from gevent.event import AsyncResult
 
+from photoslot import metrics
 from photoslot.clock import Deadline
 from photoslot.config import current_config
 from photoslot.errors import ApiError
@@ -81,6 +82,7 @@ def _admit(address: str, proven: bool) -> None:
     if allowed or counters.marked(_booth_marker(address)):
         return
     log_event(log, "ingest_rate_limited", limit=rate, address=address)
+    metrics.record_rate_limited("ingest_password")
     raise rate_limited("too many wrong ingest passwords from this address; retry later",
                        counters.retry_after(rate, "ingest", address), rate)
 

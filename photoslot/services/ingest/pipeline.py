@@ -17,19 +17,22 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from PIL import Image
 
-from photoslot import images
+from photoslot import images, metrics
 from photoslot.clock import Deadline, DeadlinePassed
 from photoslot.config import current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
+from photoslot.models import SLOT_IDS
 from photoslot.offload import off_loop
-from photoslot.services.ingest import final, jobs, upload
+from photoslot.services.ingest import final, jobs, rejections, upload
 from photoslot.services.ingest.password import authorize_ingest
 from photoslot.services.media import store
 from photoslot.services.slots.configure import get_slot
@@ -56,27 +59,30 @@ class IngestRequest:
 
 
 def ingest(req: IngestRequest, is_test: bool = False) -> jobs.JobResult:
-    """Run one ingest end to end; ApiError for every non-200 outcome. Logs one line per call.
+    """Run one ingest end to end; ApiError for every non-200 outcome. Records each call once.
 
     ``is_test``: an administrator's trial run (the caller has authenticated the admin): no
-    ingest password, allowed on a disabled slot, the job is marked ``is_test``.
+    ingest password, allowed on a disabled slot, the job is marked ``is_test`` and left out of
+    the metrics and statistics.
     """
     context: dict = {"slot": req.slot_id}
-    try:
+    with nullcontext() if is_test else metrics.ingest_in_flight():
         try:
-            result = _ingest(req, context, is_test)
-        except DeadlinePassed:  # before a job was opened: nothing to record but the log line
-            raise jobs.processing_timeout(
-                "the request could not be processed within the time budget") from None
-    except ApiError as exc:
-        outcome = {504: "timeout", 408: "timeout", 502: "error"}.get(exc.status, "rejected")
-        _log(context, outcome, exc.status, error_code=exc.code, **exc.details.get("timings", {}))
-        raise
-    except Exception:
-        _log(context, "error", 500, error_code="internal_error")
-        raise
-    _log(context, "done", 200, provider_ms=result.provider_ms, total_ms=result.total_ms)
-    return result
+            try:
+                result = _ingest(req, context, is_test)
+            except DeadlinePassed:  # before a job was opened: nothing to record but the log line
+                raise jobs.processing_timeout(
+                    "the request could not be processed within the time budget") from None
+        except ApiError as exc:
+            _record(req, context, is_test, exc.status, error_code=exc.code,
+                    **exc.details.get("timings", {}))
+            raise
+        except Exception:
+            _record(req, context, is_test, 500, error_code="internal_error")
+            raise
+        _record(req, context, is_test, 200, provider_ms=result.provider_ms,
+                total_ms=result.total_ms)
+        return result
 
 
 def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
@@ -159,5 +165,17 @@ def _preview(image: bytes) -> bytes:
         return images.encode(opened, "image/jpeg", "preview")
 
 
-def _log(context: dict, outcome: str, status: int, **fields) -> None:
+def _record(req: IngestRequest, context: dict, is_test: bool, status: int, **fields) -> None:
+    """The one record of every ingest: its log line, its metrics, and the count of a refusal."""
+    outcome = metrics.outcome_of(status)
     log_event(log, "ingest", **context, outcome=outcome, status=status, **fields)
+    if is_test:
+        return
+    total_ms, provider_ms = fields.get("total_ms"), fields.get("provider_ms")
+    total_s = total_ms / 1000 if total_ms is not None else time.monotonic() - req.arrived_mono
+    slot = req.slot_id if req.slot_id in SLOT_IDS else metrics.UNKNOWN
+    metrics.record_ingest(slot, context.get("provider"), outcome, total_s,
+                          None if provider_ms is None else provider_ms / 1000)
+    if outcome == "rejected":
+        rejections.record_rejection(req.slot_id, context.get("provider"), fields["error_code"],
+                                    req.arrived_at)

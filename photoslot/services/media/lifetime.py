@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, not_, select
 
 from photoslot import clock
 from photoslot.clock import iso
@@ -118,7 +118,15 @@ def cache_seconds(media: MediaObject) -> int:
 
 def storage_usage() -> dict[str, Any]:
     """Objects, bytes and not-yet-deleted expired objects per kind; the media root's free space."""
-    expired = func.sum(case((expired_clause(clock.now()), 1), else_=0))
+    return {**media_volume(), "disk": disk_usage()}
+
+
+def media_volume(count_expired: bool = True) -> dict[str, Any]:
+    """Objects, bytes and (unless ``count_expired`` is False: a cheaper scan) not-yet-deleted
+    expired objects per kind, and their totals — one aggregate query over media_object, no walk
+    of the media tree."""
+    expired = (func.sum(case((expired_clause(clock.now()), 1), else_=0)) if count_expired
+               else literal(0))
     rows = db.session.execute(
         select(
             MediaObject.kind, func.count(), func.coalesce(func.sum(MediaObject.size), 0), expired
@@ -127,12 +135,19 @@ def storage_usage() -> dict[str, Any]:
     kinds = {kind: {"objects": 0, "bytes": 0, "expired": 0} for kind in MEDIA_KINDS}
     for kind, objects, size, expired_count in rows:
         kinds[kind] = {"objects": objects, "bytes": int(size), "expired": int(expired_count or 0)}
-    disk = shutil.disk_usage(store.media_root())
+    if not count_expired:
+        for figures in kinds.values():
+            del figures["expired"]
     return {
         "kinds": kinds,
         "total": {
             "objects": sum(k["objects"] for k in kinds.values()),
             "bytes": sum(k["bytes"] for k in kinds.values()),
         },
-        "disk": {"total_bytes": disk.total, "used_bytes": disk.used, "free_bytes": disk.free},
     }
+
+
+def disk_usage() -> dict[str, int]:
+    """Total, used and free bytes of the filesystem holding the media root; OSError if gone."""
+    disk = shutil.disk_usage(store.media_root())
+    return {"total_bytes": disk.total, "used_bytes": disk.used, "free_bytes": disk.free}

@@ -71,6 +71,16 @@ def delete_file(relative: str) -> bool:
     return True
 
 
+def probe_writable() -> None:
+    """Write and remove a small file at the top of the media root (the cleanup never looks
+    there); OSError when the media root cannot take a new file."""
+    probe = media_root() / f".probe-{os.getpid()}-{uuid.uuid4().hex}"
+    try:
+        probe.write_bytes(b"probe")
+    finally:
+        probe.unlink(missing_ok=True)
+
+
 def public_url(path: str) -> str:
     """``path`` (starting with ``/``) made absolute with PHOTOSLOT_PUBLIC_BASE_URL."""
     return f"{current_config().public_base_url}{path}"
