@@ -37,7 +37,8 @@ def app_env(app_env):
 @pytest.fixture
 def ready(app):
     set_password(app)
-    configure_slot(app, "slot-003", operation="grayscale")
+    # A provider time of whole milliseconds: the local grayscale of a tiny photo takes < 1 ms.
+    configure_slot(app, "slot-003", operation="grayscale", params={"delay_ms": 20})
     return app
 
 
