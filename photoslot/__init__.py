@@ -9,6 +9,7 @@ from datetime import timedelta
 from flask import Flask
 
 from photoslot.config import ACCESS_TOKEN_LIFETIME, BODY_SLACK_BYTES, Config, ConfigError
+from photoslot.database import engine_options, set_wait_limit
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -28,20 +29,12 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
 def configure(app: Flask, config: Config) -> None:
     """Translate the one Config into the Flask and extension settings."""
     app.extensions["photoslot.config"] = config
-    engine_options: dict = {"pool_pre_ping": True}
-    if config.is_postgres:
-        # gevent serves many requests per worker, but a connection is held only around short
-        # transactions (never while a provider works), so a modest pool serves them all.
-        engine_options |= {
-            "pool_size": config.db_pool_size,
-            "max_overflow": config.db_max_overflow,
-            "pool_timeout": 10,
-        }
+    set_wait_limit(config)
     secure_cookie = config.public_base_url.startswith("https://")
     app.config.update(
         SECRET_KEY=config.secret_key,
         SQLALCHEMY_DATABASE_URI=config.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS=engine_options,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(config),
         MAX_CONTENT_LENGTH=config.max_upload_bytes + BODY_SLACK_BYTES,
         JSON_SORT_KEYS=False,
         JWT_SECRET_KEY=config.secret_key,
@@ -59,7 +52,9 @@ def configure(app: Flask, config: Config) -> None:
         RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
         # A moving window really means "at most N in any 60 s", with no burst at window edges.
         RATELIMIT_STRATEGY="moving-window",
-        RATELIMIT_HEADERS_ENABLED=True,
+        # No X-RateLimit-*/Retry-After on every answer: Retry-After only on 429 and 503, set by
+        # the error handler (blueprints/errors.py, ADR 0011).
+        RATELIMIT_HEADERS_ENABLED=False,
     )
 
 
@@ -89,8 +84,10 @@ def register_blueprints(app: Flask) -> None:
         register_request_id,
         settings,
     )
+    from photoslot.blueprints.inputs import register_input_guards
 
     register_request_id(app)
+    register_input_guards(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(ingest.bp, url_prefix="/api/ingest")
     for api in (auth, settings, audit, admin, maintenance):

@@ -32,6 +32,7 @@ from photoslot.providers.base import (
     ProviderError,
     ProviderRequest,
     ProviderResult,
+    ops_text,
 )
 from photoslot.services.media import store
 from photoslot.services.media.lifetime import expired_at
@@ -142,7 +143,8 @@ def run(job: OpenJob) -> JobResult:
             result = exc
         except Exception as exc:  # a driver bug still ends the job and answers non-2xx
             log.exception("provider driver failed", extra={"fields": {"job_id": job.id}})
-            result = ProviderError("provider_error", f"the provider driver failed: {exc!r}"[:300])
+            result = ProviderError("provider_error", "the provider driver failed",
+                                   internal=f"the provider driver failed: {exc!r}")
         provider_ms = _ms_since(provider_started)
         if isinstance(result, ProviderResult):
             return _succeed(job, result, provider_ms)
@@ -198,7 +200,10 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
     rendition = _thumbnail(job, image)  # before the rows: no transaction waits on the CPU
     config = current_config()
     path = store.relative_path("result", job.id, mime)
-    store.write_bytes(path, image)
+    try:
+        store.write_bytes(path, image)
+    except store.StorageError as exc:
+        raise _storage_failed(job, exc, provider_ms) from exc
     now = clock.now()
     expires_at = now + timedelta(hours=config.result_ttl_h)
     written = [path]
@@ -213,9 +218,12 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
         total_ms = _ms_since(job.arrived_mono)
         _finish(job, status="done", finished_at=now, provider_ms=provider_ms,
                 total_ms=total_ms)
-    except BaseException:
+    except BaseException as exc:
+        db.session.rollback()
         for written_path in written:
             store.delete_file(written_path)
+        if isinstance(exc, store.StorageError):  # the thumbnail did not fit: nothing is kept
+            raise _storage_failed(job, exc, provider_ms) from exc
         raise
     return JobResult(job.id, job.slot.id, image, mime, store.result_url(job.id), expires_at,
                      provider_ms, total_ms)
@@ -234,13 +242,27 @@ def _thumbnail(job: OpenJob, image: bytes) -> Rendition | None:
 
 
 def _fail(job: OpenJob, error: ProviderError, provider_ms: int) -> ApiError:
+    """End the job with the provider's failure. The job row and the log keep the provider's
+    own words (``internal``); the booth gets ours and the public details (ADR 0011)."""
     status = "timeout" if error.code == "provider_timeout" else "error"
     total_ms = _ms_since(job.arrived_mono)
-    _finish(job, status=status, error_code=error.code, error_message=error.message[:2000],
+    log_event(log, "provider_failed", level=logging.WARNING, job_id=job.id,
+              provider=job.slot.provider, error_code=error.code, reason=error.internal[:500])
+    _finish(job, status=status, error_code=error.code, error_message=error.internal,
             finished_at=clock.now(), provider_ms=provider_ms, total_ms=total_ms)
     timings = {"provider_ms": provider_ms, "total_ms": total_ms}
     return ApiError(error.http_status, error.code, error.message,
-                    {**error.details, "job_id": job.id, "timings": timings})
+                    {**error.public_details, "job_id": job.id, "timings": timings})
+
+
+def _storage_failed(job: OpenJob, exc: store.StorageError, provider_ms: int) -> ApiError:
+    """End the job as ``error`` when its result cannot be stored; the booth gets the 507/503."""
+    total_ms = _ms_since(job.arrived_mono)
+    _finish(job, status="error", error_code=exc.code, error_message=ops_text(str(exc.__cause__)),
+            finished_at=clock.now(), provider_ms=provider_ms, total_ms=total_ms)
+    timings = {"provider_ms": provider_ms, "total_ms": total_ms}
+    return ApiError(exc.status, exc.code, exc.message,
+                    {**exc.details, "job_id": job.id, "timings": timings}, dict(exc.headers))
 
 
 def _finish(job: OpenJob, **values: Any) -> None:

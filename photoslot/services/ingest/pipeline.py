@@ -22,6 +22,7 @@ from PIL import Image
 from photoslot import images
 from photoslot.clock import Deadline
 from photoslot.config import current_config
+from photoslot.database import is_unavailable
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
@@ -64,8 +65,11 @@ def ingest(req: IngestRequest, is_test: bool = False) -> jobs.JobResult:
         outcome = {504: "timeout", 502: "error"}.get(exc.status, "rejected")
         _log(context, outcome, exc.status, error_code=exc.code, **exc.details.get("timings", {}))
         raise
-    except Exception:
-        _log(context, "error", 500, error_code="internal_error")
+    except Exception as exc:
+        if is_unavailable(exc):  # answered 503 database_unavailable (blueprints/errors.py)
+            _log(context, "error", 503, error_code="database_unavailable")
+        else:
+            _log(context, "error", 500, error_code="internal_error")
         raise
     _log(context, "done", 200, provider_ms=result.provider_ms, total_ms=result.total_ms)
     return result
