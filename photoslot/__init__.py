@@ -37,6 +37,8 @@ def configure(app: Flask, config: Config) -> None:
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(config),
         MAX_CONTENT_LENGTH=config.max_upload_bytes + BODY_SLACK_BYTES,
         JSON_SORT_KEYS=False,
+        # OPTIONS only where the spec names it (nowhere): 405 with Allow, not an empty 200.
+        PROVIDE_AUTOMATIC_OPTIONS=False,
         JWT_SECRET_KEY=config.secret_key,
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],

@@ -83,7 +83,7 @@ def changing_routes(app) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/") or rule.rule in OPEN_CHANGES:
             continue
-        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: samples[m.group(1)], rule.rule)
+        url = re.sub(r"<(?:[^:>]+:)?(\w+)>", lambda m: samples[m.group(1)], rule.rule)
         found += [(method, url) for method in sorted(rule.methods & CHANGING)]
     return found
 

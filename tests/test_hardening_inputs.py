@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 
 import pytest
 from PIL import Image
 
 from photoslot.extensions import db
 from photoslot.models import Slot
-from photoslot.services.media import store
+from photoslot.services.media import store, thumbnails
 from tests.contract import assert_contract, assert_error
 from tests.ingest_support import (
     booth_parts,
@@ -178,3 +179,18 @@ def test_a_result_is_flushed_to_disk_before_it_is_renamed_into_place(app, monkey
         assert store.read_bytes("results/r1.jpg") == b"\xff\xd8\xff result"
     # The file's data, then the rename, then the directory entry.
     assert calls == ["fsync", "replace r1.jpg", "fsync"]
+
+
+def test_a_template_whose_thumbnail_cannot_be_made_is_422_and_nothing_is_kept(
+        app, client, auth_headers, media_root, monkeypatch):
+    def hostile(_data: bytes):
+        raise struct.error("unpack requires a buffer of 4 bytes")  # what a bad EXIF can do
+
+    monkeypatch.setattr(thumbnails, "_render", hostile)
+    response = client.post("/api/template-media/register", headers=auth_headers(),
+                           data={"file": (io.BytesIO(photo_bytes(fmt="PNG")), "t.png")},
+                           content_type="multipart/form-data")
+    error = assert_error(response, 422, "invalid_image")
+    assert_contract(response)
+    assert error["details"]["reason"] == "error: unpack requires a buffer of 4 bytes"
+    assert media_rows(app) == [] and files_under(media_root) == []

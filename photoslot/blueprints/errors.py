@@ -7,6 +7,7 @@ unreachable database or media store (503) says when to try again (ADR 0011).
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any
 
@@ -78,7 +79,7 @@ def _seconds_until_reset() -> int:
     limit = limiter.current_limit
     if limit is None:
         return 60
-    return max(1, int(limit.reset_at - time.time()) + 1)
+    return max(1, math.ceil(limit.reset_at - time.time()))
 
 
 def _handle_database_error(exc: Exception) -> Response:
