@@ -57,7 +57,7 @@ TURBOTEXT_KEY = f"turbotext-key-{secrets.token_hex(12)}"
 PORT = free_port()
 _NOW = int(time.time())
 TOKEN = jwt.encode({"sub": "serg", "type": "access", "fresh": False, "jti": secrets.token_hex(8),
-                    "iat": _NOW, "nbf": _NOW, "exp": _NOW + 3600,
+                    "iat": _NOW, "nbf": _NOW, "exp": _NOW + 86400,
                     "permissions": sorted(ALL_PERMISSIONS)}, SECRET_KEY, algorithm="HS256")
 
 
