@@ -7,7 +7,6 @@ unreachable database or media store (503) says when to try again (ADR 0011).
 from __future__ import annotations
 
 import logging
-import math
 import time
 from typing import Any
 
@@ -79,7 +78,7 @@ def _seconds_until_reset() -> int:
     limit = limiter.current_limit
     if limit is None:
         return 60
-    return max(1, math.ceil(limit.reset_at - time.time()))
+    return max(1, int(limit.reset_at - time.time()))  # as flask-limiter's own header did
 
 
 def _handle_database_error(exc: Exception) -> Response:

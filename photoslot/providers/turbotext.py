@@ -140,7 +140,13 @@ class TurbotextProvider(Provider):
                     "Turbotext queue was not ready before the deadline",
                     {"queueid": queueid, "polls": polls},
                 )
-            answer = self._post(method, {"do": "get_result", "queueid": str(queueid)}, deadline)
+            try:
+                answer = self._post(method, {"do": "get_result", "queueid": str(queueid)},
+                                    deadline)
+            except ProviderError as exc:
+                if exc.code == "provider_timeout":  # the deadline ran out during a poll
+                    exc.details.update(queueid=queueid, polls=polls)
+                raise
             polls += 1
             if answer.get("action") != "reconnect":
                 log_event(log, "turbotext_queue_ready", method=method, queueid=queueid, polls=polls)
