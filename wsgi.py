@@ -8,9 +8,10 @@ from gevent import monkey
 
 monkey.patch_all()
 
-from psycogreen.gevent import patch_psycopg  # noqa: E402
+from photoslot.database import make_psycopg_cooperative  # noqa: E402
 
-patch_psycopg()
+# psycogreen's wait callback, with every wait bounded (photoslot/database.py, ADR 0013).
+make_psycopg_cooperative()
 
 import sys  # noqa: E402
 

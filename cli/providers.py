@@ -27,7 +27,7 @@ def check(live: bool) -> None:
                 line += f" live ok: {driver.check_live(Deadline.after(LIVE_CHECK_SECONDS))}"
             except ProviderError as exc:
                 failed += 1
-                line += f" live FAILED: {exc.code}: {exc.message}"
+                line += f" live FAILED: {exc.code}: {exc.internal}"  # for the operator: in full
         click.echo(line.rstrip())
     if failed:
         raise click.ClickException(f"{failed} provider(s) failed the live check")

@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from photoslot.database import unbounded_statements
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -91,7 +93,9 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    # A migration may rightly take minutes: no statement timeout for it
+    # (photoslot/database.py bounds every other database wait; ADR 0013).
+    with unbounded_statements(), connectable.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -99,6 +103,8 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                context.execute("SET LOCAL statement_timeout = 0")
             context.run_migrations()
 
 

@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from photoslot.config import ACCESS_TOKEN_LIFETIME, BODY_SLACK_BYTES, Config, ConfigError
+from photoslot.database import engine_options, set_wait_limit
 from photoslot.ratelimit import REDIS_TIMEOUT_S
 
 __all__ = ["ConfigError", "create_app"]
@@ -30,22 +31,16 @@ def create_app(overrides: Mapping[str, str] | None = None) -> Flask:
 def configure(app: Flask, config: Config) -> None:
     """Translate the one Config into the Flask and extension settings."""
     app.extensions["photoslot.config"] = config
-    engine_options: dict = {"pool_pre_ping": True}
-    if config.is_postgres:
-        # gevent serves many requests per worker, but a connection is held only around short
-        # transactions (never while a provider works), so a modest pool serves them all.
-        engine_options |= {
-            "pool_size": config.db_pool_size,
-            "max_overflow": config.db_max_overflow,
-            "pool_timeout": 10,
-        }
+    set_wait_limit(config)
     secure_cookie = config.public_base_url.startswith("https://")
     app.config.update(
         SECRET_KEY=config.secret_key,
         SQLALCHEMY_DATABASE_URI=config.database_url,
-        SQLALCHEMY_ENGINE_OPTIONS=engine_options,
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(config),
         MAX_CONTENT_LENGTH=config.max_upload_bytes + BODY_SLACK_BYTES,
         JSON_SORT_KEYS=False,
+        # OPTIONS only where the spec names it (nowhere): 405 with Allow, not an empty 200.
+        PROVIDE_AUTOMATIC_OPTIONS=False,
         JWT_SECRET_KEY=config.secret_key,
         JWT_ALGORITHM="HS256",
         JWT_DECODE_ALGORITHMS=["HS256"],
@@ -66,7 +61,8 @@ def configure(app: Flask, config: Config) -> None:
         RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
         # A moving window really means "at most N in any 60 s", with no burst at window edges.
         RATELIMIT_STRATEGY="moving-window",
-        # Our 429/503 answers carry their own Retry-After; no rate headers on other answers.
+        # No X-RateLimit-*/Retry-After on every answer: Retry-After only on 429 and 503, set with
+        # the error itself (blueprints/errors.py, ADR 0013).
         RATELIMIT_HEADERS_ENABLED=False,
         # A Redis that does not answer costs at most this long; ratelimit.py then counts in memory.
         RATELIMIT_STORAGE_OPTIONS={"wrap_exceptions": True, "socket_timeout": REDIS_TIMEOUT_S,
@@ -111,9 +107,11 @@ def register_blueprints(app: Flask) -> None:
         settings,
         stats,
     )
+    from photoslot.blueprints.inputs import register_input_guards
     from photoslot.blueprints.metrics import init_metrics
 
     register_request_id(app)
+    register_input_guards(app)
     init_metrics(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(public.bp)

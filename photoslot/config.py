@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from limits import parse_many
@@ -34,6 +35,8 @@ BODY_SLACK_BYTES = 256 * 1024
 DEFAULT_TURBOTEXT_URL = "https://www.turbotext.ru"
 #: The venue's zone: the admin UI shows every time in it, with the zone's name.
 DEFAULT_TIMEZONE = "Europe/Moscow"
+#: Shortest signing key accepted (HS256 wants at least its 32-byte output); flask init makes 64.
+MIN_SECRET_KEY_BYTES = 32
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
 # An entry starts where a comma is followed by "name:"; argon2 hashes contain commas but no colons.
 _ENTRY_SPLIT = re.compile(r",(?=[a-z][a-z0-9_.-]{0,31}:)")
@@ -80,6 +83,9 @@ class Config:
     metrics_token: str | None = None
     metrics_cache_s: float = 5.0
     min_free_disk_pct: float = 10.0
+    db_timeout_s: float = 10.0
+    #: (host, port or None) where Turbotext results may also be downloaded from
+    turbotext_result_hosts: tuple[tuple[str, int | None], ...] = ()
 
     @property
     def max_upload_bytes(self) -> int:
@@ -88,6 +94,12 @@ class Config:
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgresql")
+
+    @property
+    def db_wait_s(self) -> float:
+        """The longest one database wait may take: PHOTOSLOT_DB_TIMEOUT_S, at most T_sync / 4
+        (a lost connection and a failed reconnect are two waits; both fit well within T_sync)."""
+        return min(self.db_timeout_s, self.t_sync_response_s / 4)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -118,6 +130,8 @@ class Config:
             metrics_token=env.get("PHOTOSLOT_METRICS_TOKEN") or None,
             metrics_cache_s=_bounded(env, "PHOTOSLOT_METRICS_CACHE_S", 5, 0, 300),
             min_free_disk_pct=_bounded(env, "PHOTOSLOT_MIN_FREE_DISK_PCT", 10, 0, 100),
+            db_timeout_s=_positive(env, "PHOTOSLOT_DB_TIMEOUT_S", 10),
+            turbotext_result_hosts=_hosts(env, "PHOTOSLOT_TURBOTEXT_RESULT_HOSTS"),
         )
 
 
@@ -164,13 +178,20 @@ def _media_root(env: Mapping[str, str]) -> Path:
 
 def _secret_key(env: Mapping[str, str]) -> str:
     if env.get("PHOTOSLOT_SECRET_KEY"):
-        return env["PHOTOSLOT_SECRET_KEY"]
-    generated = _read_generated(env, SECRET_KEY_FILE)
-    if generated is None:
-        raise ConfigError(f"PHOTOSLOT_SECRET_KEY is not set and the embedded default's "
-                          f"{str(var_dir(env) / SECRET_KEY_FILE)!r} does not exist; set it, or "
-                          f"{_FIRST_RUN}")
-    return generated
+        key, source = env["PHOTOSLOT_SECRET_KEY"], "PHOTOSLOT_SECRET_KEY"
+    else:
+        generated = _read_generated(env, SECRET_KEY_FILE)
+        if generated is None:
+            raise ConfigError(f"PHOTOSLOT_SECRET_KEY is not set and the embedded default's "
+                              f"{str(var_dir(env) / SECRET_KEY_FILE)!r} does not exist; set it, "
+                              f"or {_FIRST_RUN}")
+        key, source = generated, str(var_dir(env) / SECRET_KEY_FILE)
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        # The length only, never the key: this line is printed and logged.
+        raise ConfigError(f"{source} must be at least {MIN_SECRET_KEY_BYTES} bytes, got "
+                          f"{len(key.encode())}; generate one with `python3 -c \"import secrets; "
+                          f"print(secrets.token_urlsafe(48))\"`")
+    return key
 
 
 def _read_generated(env: Mapping[str, str], name: str) -> str | None:
@@ -236,6 +257,20 @@ def _timezone(env: Mapping[str, str]) -> ZoneInfo:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"PHOTOSLOT_TIMEZONE must be an IANA time zone such as "
                           f"'Europe/Moscow', got {name!r}") from None
+def _hosts(env: Mapping[str, str], name: str) -> tuple[tuple[str, int | None], ...]:
+    """A comma-separated list of ``host`` or ``host:port`` as (lower-case host, port or None)."""
+    hosts = []
+    for entry in filter(None, (e.strip() for e in (env.get(name) or "").split(","))):
+        try:
+            parsed = urlsplit("//" + entry)
+            host, port = (parsed.hostname or "").lower(), parsed.port
+        except ValueError:
+            host, port = "", None
+        if not host or parsed.path or parsed.query or parsed.username or parsed.password:
+            raise ConfigError(f"{name} must be a comma-separated list of host or host:port, "
+                              f"got {entry!r}")
+        hosts.append((host, port))
+    return tuple(hosts)
 
 
 def _ratelimit_uri(env: Mapping[str, str]) -> str:

@@ -34,6 +34,10 @@ from tests.support import ROOT
         ("PHOTOSLOT_MIN_FREE_DISK_PCT", "101"),
         ("PHOTOSLOT_MIN_FREE_DISK_PCT", "ten"),
         ("PHOTOSLOT_METRICS_CACHE_S", "-1"),
+        ("PHOTOSLOT_DB_TIMEOUT_S", "0"),
+        ("PHOTOSLOT_TURBOTEXT_RESULT_HOSTS", "https://cdn.example/x"),
+        ("PHOTOSLOT_TURBOTEXT_RESULT_HOSTS", "cdn.example:http"),
+        ("PHOTOSLOT_SECRET_KEY", "x" * 31),
     ],
 )
 def test_bad_value_raises_config_error_naming_the_variable(base_env, name, value):
@@ -60,6 +64,32 @@ def test_defaults_and_parsed_values(base_env):
                              "PHOTOSLOT_MIN_FREE_DISK_PCT": "2.5"})
     assert (tuned.metrics_token, tuned.metrics_cache_s, tuned.min_free_disk_pct) == (
         "t0ken", 0, 2.5)
+    assert (config.db_timeout_s, config.db_wait_s, config.turbotext_result_hosts) == (10, 10, ())
+
+
+def test_database_waits_are_at_most_a_quarter_of_t_sync(base_env):
+    config = Config.from_env({**base_env, "PHOTOSLOT_T_SYNC_RESPONSE_S": "4",
+                              "PHOTOSLOT_DB_TIMEOUT_S": "30"})
+    assert config.db_wait_s == 1
+
+
+def test_result_hosts_are_parsed_lower_case_with_optional_ports(base_env):
+    config = Config.from_env({**base_env,
+                              "PHOTOSLOT_TURBOTEXT_RESULT_HOSTS": " CDN.Example , img.x:8443,"})
+    assert config.turbotext_result_hosts == (("cdn.example", None), ("img.x", 8443))
+
+
+def test_a_short_secret_key_stops_the_start_without_printing_it(base_env, tmp_path):
+    short = "short-secret-of-31-bytes-xxxxxx"
+    assert len(short) == 31
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env({**base_env, "PHOTOSLOT_SECRET_KEY": short})
+    assert "at least 32 bytes, got 31" in str(caught.value) and short not in str(caught.value)
+    # The generated key file is held to the same rule (flask init writes 64 characters).
+    (tmp_path / "secret_key").write_text("too-short\n")
+    env = {k: v for k, v in base_env.items() if k != "PHOTOSLOT_SECRET_KEY"}
+    with pytest.raises(ConfigError, match="secret_key must be at least 32 bytes"):
+        Config.from_env({**env, "PHOTOSLOT_VAR_DIR": str(tmp_path)})
 
 
 def test_admin_permissions_can_be_narrowed(base_env):

@@ -187,3 +187,23 @@ def test_signature_is_checked_before_claims(client):
     other = _forged({"sub": "igor"}).split(".")
     token = ".".join([tampered[0], other[1], tampered[2]])
     assert_error(client.get("/api/settings", headers=bearer(token)), 401, "invalid_token")
+
+
+def test_forged_identities_and_permissions_get_nothing(make_app, admins_env):
+    """Claims are only believed as far as the configuration goes: an unknown admin with a valid
+    signature is 401, permissions beyond the configured ones are 403, a claim that is not a list
+    grants nothing."""
+    serg = admins_env.split(",igor:")[0]
+    narrowed = f"{serg},igor:{hash_password(ADMIN_PASSWORDS['igor'])}:stats:read"
+    client = make_app(PHOTOSLOT_ADMINS=narrowed).test_client()
+    change = {"ingest_password": "forged-change"}
+
+    ghost = bearer(_forged({"sub": "mallory"}))
+    assert_error(client.get("/api/settings", headers=ghost), 401, "admin_not_configured")
+    igor_all = bearer(_forged({"sub": "igor"}))  # claims every permission; igor has stats:read
+    assert client.get("/api/settings", headers=igor_all).status_code == 200
+    assert_error(client.put("/api/settings", json=change, headers=igor_all), 403, "forbidden")
+    as_text = bearer(_forged({"permissions": "settings:write"}))
+    assert_error(client.put("/api/settings", json=change, headers=as_text), 403, "forbidden")
+    unsigned_all = bearer(_forged({"sub": "igor"}, key=None, algorithm="none"))
+    assert_error(client.get("/api/settings", headers=unsigned_all), 401, "invalid_token")

@@ -43,7 +43,11 @@ def test_manual_cleanup_deletes_expired_media_and_is_audited_with_the_actor(
         entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "maintenance.cleanup"))
         assert entry.actor == "igor"
         assert entry.entity_id == str(body["run_id"])
-        assert entry.changes["summary"]["deleted"]["result"]["objects"] == 1
+        assert entry.changes["summary"][1]["deleted"]["result"]["objects"] == 1
+        assert entry.changes["status"] == [None, "ok"]
+    journal = client.get("/api/audit?entity=cleanup_run", headers=auth_headers())
+    assert_contract(journal)  # {field: [before, after]}, like every other entry
+    assert len(journal.get_json()["items"]) == 1
 
 
 def test_manual_dry_run_deletes_nothing(app, client, auth_headers):

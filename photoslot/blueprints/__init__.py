@@ -9,16 +9,21 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from photoslot import log
+from photoslot.blueprints.inputs import nul_fields
 from photoslot.errors import ApiError
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 def json_object() -> dict[str, Any]:
-    """The request body as a JSON object; 422 ``validation_error`` for anything else."""
+    """The request body as a JSON object; 422 ``validation_error`` for anything else, or for
+    a string holding a NUL character (``details.fields`` names where)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(422, "validation_error", "the body must be a JSON object")
+    if bad := nul_fields(body):
+        raise ApiError(422, "validation_error", "text may not contain NUL characters",
+                       {"fields": bad})
     return body
 
 

@@ -88,7 +88,7 @@ _IF_MATCH_VERSION = re.compile(r'(?:W/)?"([0-9]{1,18})"|([0-9]{1,18})')
 def _expected_version(body: dict[str, Any]) -> int | None:
     """The version the client read: body ``version`` and/or ``If-Match`` (``"N"``, ``N``,
     ``W/"N"``; ``*`` = any version). 428 if neither is given, 422 if malformed or disagreeing."""
-    header = request.headers.get("If-Match")
+    header = request.headers.get("If-Match", "").strip() or None  # a blank one says nothing
     if header is None and "version" not in body:
         raise ApiError(428, "version_required",
                        "send the version you read: \"version\" in the body or If-Match",
@@ -131,7 +131,8 @@ def list_templates() -> ResponseReturnValue:
     return jsonify({"template_media": templates.list_templates()})
 
 
-@bp.delete("/template-media/<media_id>")
+# Media ids are UUIDs (36 characters): "register" beside it is not one.
+@bp.delete("/template-media/<string(length=36):media_id>")
 @require_permission("media:write")
 def delete_template(media_id: str) -> ResponseReturnValue:
     """Delete a template that no slot uses."""

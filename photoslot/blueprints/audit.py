@@ -28,7 +28,7 @@ def get_audit() -> ResponseReturnValue:
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     raw = request.args.get(name)
-    if raw in (None, ""):
+    if raw is None:
         return default
     try:
         value = int(raw)

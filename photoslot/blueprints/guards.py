@@ -3,6 +3,11 @@ the permission decorator, and the ``Actor`` a request acts as.
 
 Missing, expired, malformed, ``alg:none`` and forged tokens answer 401; a cookie-authenticated
 change without the double-submit CSRF header answers 403 ``csrf_failed`` (ADR 0003).
+
+A token names its admin and the permissions granted at sign-in; on every request they are checked
+against the running configuration (PHOTOSLOT_ADMINS): an admin removed from it gets 401
+``admin_not_configured``, and an admin may do only what both the token and the configuration
+grant — narrowed in the configuration, 403 for what was taken away (ADR 0013).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from flask_jwt_extended import (
     create_access_token,
+    current_user,
     get_jwt,
     get_jwt_identity,
     verify_jwt_in_request,
@@ -22,7 +28,7 @@ from flask_jwt_extended.exceptions import CSRFError
 
 from photoslot import clock
 from photoslot.blueprints.errors import error_response
-from photoslot.config import ACCESS_TOKEN_LIFETIME
+from photoslot.config import ACCESS_TOKEN_LIFETIME, AdminAccount, current_config
 from photoslot.errors import ApiError
 from photoslot.extensions import jwt
 from photoslot.services.audit import ANONYMOUS_NAME, Actor
@@ -45,18 +51,19 @@ def issue_token(name: str, permissions: Iterable[str]) -> str:
 
 
 def require_permission(permission: str | None = None) -> Callable:
-    """Decorate a view: a valid admin JWT is required, and ``permission`` in its claims if given."""
+    """Decorate a view: a valid JWT of an admin still configured is required, and, if given,
+    ``permission`` granted both by the token and by the current configuration."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            verify_jwt_in_request()
+            verify_jwt_in_request()  # loads current_user from the Config (admin_of_token)
             if permission and permission not in current_permissions():
                 raise ApiError(
                     403,
                     "forbidden",
                     f"this action needs the '{permission}' permission",
-                    {"required": permission, "admin": get_jwt_identity()},
+                    {"required": permission, "admin": current_user.name},
                 )
             return view(*args, **kwargs)
 
@@ -66,9 +73,18 @@ def require_permission(permission: str | None = None) -> Callable:
 
 
 def current_permissions() -> frozenset[str]:
-    """What the admin of this request's verified token may do (the API's checks and the UI's
-    read-only controls ask the same question)."""
-    return frozenset(get_jwt().get("permissions", []))
+    """What the admin of this request's verified token may do now: the token's permissions that
+    the configuration still grants (the API's checks and the UI's read-only controls ask the
+    same question)."""
+    return effective_permissions(current_user, get_jwt())
+
+
+def effective_permissions(admin: AdminAccount, claims: dict[str, Any]) -> frozenset[str]:
+    """What ``admin`` may do now: the token's permissions that the configuration still grants."""
+    granted = claims.get("permissions")
+    if not isinstance(granted, list):
+        return frozenset()
+    return admin.permissions & frozenset(p for p in granted if isinstance(p, str))
 
 
 def current_actor() -> Actor:
@@ -95,6 +111,16 @@ def token_lifetime_problem(payload: dict[str, Any]) -> str | None:
 
 def register_jwt_errors(app: Flask) -> None:
     """Install the JWT loaders and the CSRF handler on ``app``."""
+
+    @jwt.user_lookup_loader
+    def admin_of_token(_header: dict[str, Any], payload: dict[str, Any]) -> AdminAccount | None:
+        return current_config().admins.get(str(payload.get("sub")))
+
+    @jwt.user_lookup_error_loader
+    def admin_not_configured(_header: dict[str, Any], payload: dict[str, Any]) -> Response:
+        return error_response(401, "admin_not_configured",
+                              "this admin is no longer configured; sign in again",
+                              {"admin": str(payload.get("sub"))[:64]})
 
     @jwt.token_verification_loader
     def within_lifetime(_header: dict[str, Any], payload: dict[str, Any]) -> bool:

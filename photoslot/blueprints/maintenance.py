@@ -18,8 +18,7 @@ bp = Blueprint("maintenance", __name__)
 def maintenance_cleanup() -> ResponseReturnValue:
     """Run the media cleanup now (the service behind ``flask cleanup-media``); audited.
     The body is empty, ``{}`` or ``{"dry_run": bool}``; anything else is 422."""
-    body = request.get_json(silent=True)
-    body = {} if body is None else body
+    body = request.get_json(silent=True) if request.get_data().strip() else {}
     dry_run = body.get("dry_run", False) if isinstance(body, dict) else None
     if not isinstance(dry_run, bool) or set(body) - {"dry_run"}:
         raise ApiError(422, "validation_error", "body must be {\"dry_run\": true|false} or empty",

@@ -5,6 +5,7 @@ own timeouts."""
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Deadline", "ERROR_CODES", "InputImage", "Provider", "ProviderError", "ProviderRequest",
-    "ProviderResult",
+    "ProviderResult", "ops_text",
 ]
 
 ERROR_CODES = frozenset(
@@ -32,21 +33,54 @@ ERROR_CODES = frozenset(
 )
 
 
-class ProviderError(Exception):
-    """A provider failed; ``code`` is stable and becomes the API error code."""
+#: Detail fields a client may see; anything else a driver puts in ``details`` stays internal.
+PUBLIC_DETAILS = frozenset(
+    {"status", "provider_status", "reason", "block_reason", "finish_reason", "polls",
+     "limit_bytes"}
+)
+_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
-    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None):
+
+class ProviderError(Exception):
+    """A provider failed; ``code`` is stable and becomes the API error code.
+
+    ``message`` and ``details`` are what the booth is told: our own words and structured
+    values, never the provider's text. ``internal`` is for operators (the job row, logs,
+    ``flask providers check``): it may quote the provider's answer, clipped and NUL-free.
+    """
+
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None,
+                 internal: str | None = None):
         if code not in ERROR_CODES:
             raise ValueError(f"unknown provider error code {code!r}")
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = details or {}
+        self.internal = ops_text(internal or message)
+
+    @property
+    def public_details(self) -> dict[str, Any]:
+        """The details a client may see: known fields holding numbers or short tokens."""
+        return {name: value for name, value in self.details.items()
+                if name in PUBLIC_DETAILS and _is_public_value(value)}
 
     @property
     def http_status(self) -> int:
         """504 for a missed deadline, 502 for every other provider failure."""
         return 504 if self.code == "provider_timeout" else 502
+
+
+def _is_public_value(value: Any) -> bool:
+    if isinstance(value, bool | int):
+        return True
+    return isinstance(value, str) and bool(_TOKEN.match(value))
+
+
+def ops_text(text: str, limit: int = 2000) -> str:
+    """``text`` fit for a log line or a database text column: no NUL, at most ``limit`` chars."""
+    text = text.replace("\0", "\\0")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)

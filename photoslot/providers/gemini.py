@@ -148,19 +148,25 @@ def _mapped_errors() -> Iterator[None]:
     except errors.APIError as exc:
         raise _api_error(exc) from exc
     except httpx2.TimeoutException as exc:
-        raise ProviderError("provider_timeout", f"Gemini did not answer in time: {exc}") from exc
+        raise ProviderError("provider_timeout", "Gemini did not answer in time",
+                            internal=f"Gemini did not answer in time: {exc}") from exc
     except httpx2.TransportError as exc:
-        raise ProviderError("provider_unavailable", f"cannot reach Gemini: {exc}") from exc
+        raise ProviderError("provider_unavailable", "cannot reach Gemini",
+                            internal=f"cannot reach Gemini: {exc}") from exc
 
 
 def _api_error(exc: errors.APIError) -> ProviderError:
-    details = {"status": exc.code, "reason": exc.status, "message": _clip(exc.message or "")}
+    # status and reason (Google's enum, e.g. INVALID_ARGUMENT) for the booth; the message,
+    # Google's own text, only for operators.
+    details = {"status": exc.code, "reason": exc.status}
+    internal = f"Gemini answered HTTP {exc.code} {exc.status}: {_clip(exc.message or '')}"
     if exc.code == 429:
-        return ProviderError("provider_rate_limited", "Gemini rate limit reached", details)
+        return ProviderError("provider_rate_limited", "Gemini rate limit reached", details,
+                             internal)
     if exc.code == 504 and exc.status == "DEADLINE_EXCEEDED":
         # The SDK sends X-Server-Timeout = our remaining time; Google gives up with this answer.
-        return ProviderError("provider_timeout", "Gemini missed the deadline", details)
-    return ProviderError("provider_error", f"Gemini answered HTTP {exc.code}", details)
+        return ProviderError("provider_timeout", "Gemini missed the deadline", details, internal)
+    return ProviderError("provider_error", f"Gemini answered HTTP {exc.code}", details, internal)
 
 
 def parse_response(body: str) -> tuple[bytes, str]:
@@ -203,7 +209,9 @@ def parse_response(body: str) -> tuple[bytes, str]:
     raise ProviderError(
         "provider_no_image",
         "Gemini answered without an image",
-        {"finish_reason": finish, "text": _clip(" ".join(texts))},
+        {"finish_reason": finish},
+        internal=f"Gemini answered without an image (finishReason {finish}): "
+                 f"{_clip(' '.join(texts))}",
     )
 
 
@@ -231,7 +239,7 @@ def _decode_bytes(value: Any) -> bytes | None:
 
 
 def _bad(message: str, body: str) -> ProviderError:
-    return ProviderError("provider_bad_response", message, {"body": _clip(body)})
+    return ProviderError("provider_bad_response", message, internal=f"{message}: {_clip(body)}")
 
 
 def _clip(text: str) -> str:

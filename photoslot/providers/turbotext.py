@@ -1,4 +1,11 @@
-"""Turbotext driver: create a queue, poll ``get_result`` until ready, download the result image."""
+"""Turbotext driver: create a queue, poll ``get_result`` until ready, download the result image.
+
+Turbotext's answers cannot steer the gateway: the result link must be on the configured Turbotext
+host (or one of PHOTOSLOT_TURBOTEXT_RESULT_HOSTS), redirects are followed only to such hosts, and
+no private or loopback address is fetched unless the configured base URL is one itself
+(``result_links.py``). What the booth hears is our own words; Turbotext's text goes to the job
+row and the logs (``ProviderError.internal``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import json
 import logging
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from PIL import Image
@@ -21,6 +28,7 @@ from photoslot.providers.base import (
     ProviderRequest,
     ProviderResult,
 )
+from photoslot.providers.result_links import ResultLinkPolicy
 
 if TYPE_CHECKING:
     from photoslot.config import Config
@@ -70,11 +78,14 @@ class TurbotextProvider(Provider):
     poll_interval_s: ClassVar[float] = 1.0
     max_answer_bytes: ClassVar[int] = 1024 * 1024
     max_result_bytes: ClassVar[int] = 50 * 1024 * 1024
+    #: redirects of a result download followed (each to an allowed host only)
+    max_redirects: ClassVar[int] = 3
 
     def __init__(self, config: Config):
         super().__init__(config)
         # One session per driver instance (one per worker) so connections to Turbotext are reused.
         self._session = requests.Session()
+        self._links = ResultLinkPolicy(config.turbotext_base_url, config.turbotext_result_hosts)
 
     def is_configured(self) -> bool:
         """True when a Turbotext API key is set."""
@@ -115,7 +126,7 @@ class TurbotextProvider(Provider):
             self._post("generate_image2image", {"do": "get_result", "queueid": "0"}, deadline)
         except ProviderError as exc:
             # Turbotext's own {"success": false} answer still means the key was accepted.
-            if exc.code != "provider_error" or "error" not in exc.details:
+            if exc.code != "provider_error" or exc.details.get("reason") != "refused":
                 raise
         return "API reachable, key accepted"
 
@@ -129,7 +140,13 @@ class TurbotextProvider(Provider):
                     "Turbotext queue was not ready before the deadline",
                     {"queueid": queueid, "polls": polls},
                 )
-            answer = self._post(method, {"do": "get_result", "queueid": str(queueid)}, deadline)
+            try:
+                answer = self._post(method, {"do": "get_result", "queueid": str(queueid)},
+                                    deadline)
+            except ProviderError as exc:
+                if exc.code == "provider_timeout":  # the deadline ran out during a poll
+                    exc.details.update(queueid=queueid, polls=polls)
+                raise
             polls += 1
             if answer.get("action") != "reconnect":
                 log_event(log, "turbotext_queue_ready", method=method, queueid=queueid, polls=polls)
@@ -156,7 +173,8 @@ class TurbotextProvider(Provider):
             raise _bad("Turbotext answer is not a JSON object", answer)
         if answer.get("success") is False:
             error = _clip(str(answer.get("error") or "unknown error"))
-            raise ProviderError("provider_error", f"Turbotext: {error}", {"error": error})
+            raise ProviderError("provider_error", "Turbotext refused the request",
+                                {"reason": "refused"}, internal=f"Turbotext: {error}")
         return answer
 
     def _result_url(self, answer: dict[str, Any]) -> str:
@@ -169,20 +187,26 @@ class TurbotextProvider(Provider):
         raise _bad("Turbotext result has no image link", answer)
 
     def _download(self, url: str, deadline: Deadline) -> tuple[bytes, str]:
-        """Fetch the result (without our API key: the link may point to a CDN) and check it."""
-        data = self._fetch("GET", url, deadline, self.max_result_bytes)
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                image.verify()
-                mime = Image.MIME.get(image.format or "")
-        except (OSError, ValueError, Image.DecompressionBombError):
-            mime = None
-        if not mime:
-            raise ProviderError("provider_bad_response", "Turbotext result is not an image")
-        return data, mime
+        """Fetch the result (without our API key: the link may point to a CDN) and check it.
+
+        Every link, the first and each redirect's target, must pass the link policy."""
+        for _ in range(self.max_redirects + 1):
+            self._links.check(url)
+            try:
+                data = self._fetch("GET", url, deadline, self.max_result_bytes,
+                                   allow_redirects=False)
+            except _Redirect as redirect:
+                url = urljoin(url, redirect.location)
+                continue
+            return data, _image_mime(data)
+        raise ProviderError("provider_bad_response", "Turbotext redirected the result too often",
+                            internal=f"more than {self.max_redirects} redirects, last to "
+                                     f"{_host(url)}")
 
     def _fetch(self, method: str, url: str, deadline: Deadline, limit: int, **kwargs: Any) -> bytes:
-        """An HTTP exchange bounded by the deadline and ``limit`` bytes, errors mapped to codes."""
+        """An HTTP exchange bounded by the deadline and ``limit`` bytes, errors mapped to codes.
+
+        Our own words for the booth; the exception (with URLs) only in ``internal``."""
         remaining = deadline.remaining()
         if remaining <= 0:
             raise ProviderError("provider_timeout", "deadline passed before calling Turbotext")
@@ -193,16 +217,39 @@ class TurbotextProvider(Provider):
                 _check_status(response)
                 return _read(response, deadline, limit)
         except requests.Timeout as exc:
-            raise ProviderError(
-                "provider_timeout", f"Turbotext did not answer in time: {exc}"
-            ) from exc
+            raise ProviderError("provider_timeout", "Turbotext did not answer in time",
+                                internal=f"Turbotext did not answer in time: {exc}") from exc
         except requests.ConnectionError as exc:
             # A read timeout while streaming the body surfaces as ConnectionError(ReadTimeoutError).
             if exc.args and isinstance(exc.args[0], ReadTimeoutError):
-                raise ProviderError("provider_timeout", "Turbotext answer stalled") from exc
-            raise ProviderError("provider_unavailable", f"cannot reach Turbotext: {exc}") from exc
+                raise ProviderError("provider_timeout", "Turbotext answer stalled",
+                                    internal=f"Turbotext answer stalled: {exc}") from exc
+            raise ProviderError("provider_unavailable", "cannot reach Turbotext",
+                                internal=f"cannot reach Turbotext: {exc}") from exc
         except requests.RequestException as exc:
-            raise ProviderError("provider_bad_response", f"bad Turbotext exchange: {exc}") from exc
+            raise ProviderError("provider_bad_response", "bad Turbotext exchange",
+                                internal=f"bad Turbotext exchange: {exc}") from exc
+
+
+class _Redirect(Exception):  # noqa: N818  (a signal, not an error)
+    """A 3xx answer with a Location: the caller decides whether to follow it."""
+
+    def __init__(self, location: str):
+        super().__init__(location)
+        self.location = location
+
+
+def _image_mime(data: bytes) -> str:
+    """The MIME type of a result download; provider_bad_response if it is not an image."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+            mime = Image.MIME.get(image.format or "")
+    except (OSError, ValueError, Image.DecompressionBombError):
+        mime = None
+    if not mime:
+        raise ProviderError("provider_bad_response", "Turbotext result is not an image")
+    return mime
 
 
 def _form(request: ProviderRequest) -> dict[str, str]:
@@ -229,13 +276,17 @@ def _form(request: ProviderRequest) -> dict[str, str]:
 def _check_status(response: requests.Response) -> None:
     if response.status_code < 300:
         return
+    if response.is_redirect and not response.request.method == "POST":
+        raise _Redirect(response.headers["Location"])
     snippet = next(response.iter_content(TEXT_LIMIT), b"")  # bounded: error pages can be huge
-    details = {"status": response.status_code, "body": _clip(snippet.decode(errors="replace"))}
+    details = {"status": response.status_code}
+    internal = (f"Turbotext answered HTTP {response.status_code}: "
+                f"{_clip(snippet.decode(errors='replace'))}")
     if response.status_code == 429:
-        raise ProviderError("provider_rate_limited", "Turbotext rate limit reached", details)
-    raise ProviderError(
-        "provider_error", f"Turbotext answered HTTP {response.status_code}", details
-    )
+        raise ProviderError("provider_rate_limited", "Turbotext rate limit reached", details,
+                            internal)
+    raise ProviderError("provider_error", f"Turbotext answered HTTP {response.status_code}",
+                        details, internal)
 
 
 def _read(response: requests.Response, deadline: Deadline, limit: int) -> bytes:
@@ -254,7 +305,11 @@ def _read(response: requests.Response, deadline: Deadline, limit: int) -> bytes:
 
 def _bad(message: str, answer: Any) -> ProviderError:
     text = answer.decode(errors="replace") if isinstance(answer, bytes) else json.dumps(answer)
-    return ProviderError("provider_bad_response", message, {"body": _clip(text)})
+    return ProviderError("provider_bad_response", message, internal=f"{message}: {_clip(text)}")
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc
 
 
 def _clip(text: str) -> str:

@@ -210,7 +210,13 @@ def test_delete_of_a_bound_template_is_409_naming_the_slots(client, auth_headers
 
 
 def test_delete_errors(client, auth_headers, template, add_media, add_job):
+    # Media ids are UUIDs: anything else is not routed at all ("register" is a sibling route).
     assert_error(client.delete("/api/template-media/nope", headers=auth_headers()), 404,
+                 "not_found")
+    assert_error(client.delete("/api/template-media/register", headers=auth_headers()), 405,
+                 "method_not_allowed")
+    unknown = "6f1c2a52-3d8e-4b9a-9a55-0c8f2f7d9e11"
+    assert_error(client.delete(f"/api/template-media/{unknown}", headers=auth_headers()), 404,
                  "media_not_found")
     result = add_media("result", "slot-001", add_job("slot-001"))
     assert_error(client.delete(f"/api/template-media/{result['id']}", headers=auth_headers()),

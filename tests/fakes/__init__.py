@@ -51,6 +51,7 @@ class Reply:
     content_type: str = "application/json; charset=utf-8"
     latency_ms: int = 0
     drop: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def json(cls, status: int, payload: Any) -> Reply:
@@ -117,6 +118,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             try:
                 self.wfile.write(reply.body)

@@ -9,7 +9,9 @@ Modes (see ``tests.fakes``): ``ok``; ``latency=MS``; ``status=CODE``; ``malforme
 ``at=create|poll|download`` (where latency/status/malformed/drop apply, default create);
 ``pending=N``; ``never_ready``; ``error=TEXT`` (``success: false`` from get_result);
 ``result=top|data|image`` (``uploaded_image`` at top level, under ``data``, or only
-``data.image[0]``); ``huge`` (the result download is padded to ``huge_mb``).
+``data.image[0]``); ``huge`` (the result download is padded to ``huge_mb``); ``link=URL`` (the
+result link is that absolute URL, wherever it points); ``redirect=URL`` (the result download
+answers 302 to URL; ``redirect=same`` to the real download on this fake).
 
 Run standalone: ``python -m tests.fakes.turbotext --port 8092 [--mode ok] [--api-key KEY]``.
 """
@@ -67,6 +69,8 @@ class FakeTurbotext(FakeServer):
             "error",
             "result",
             "huge",
+            "link",
+            "redirect",
         }
     )
 
@@ -168,7 +172,7 @@ class FakeTurbotext(FakeServer):
     def _serve_result(self, record: RecordedRequest) -> Reply:
         token = (
             record.query.removeprefix("f=")
-            if record.path == "/download.php"
+            if record.path in ("/download.php", "/moved.php")
             else record.path.rsplit("_", 1)[-1]
         )
         with self._queue_lock:
@@ -176,6 +180,10 @@ class FakeTurbotext(FakeServer):
         if queue is None:
             return Reply(404, b"not found", "text/plain")
         record.mode = queue.mode
+        if record.path == "/moved.php":
+            target = queue.mode["redirect"]
+            location = f"/download.php?f={token}" if target == "same" else target
+            return Reply(302, b"", "text/plain", headers={"Location": location})
         failure = _failure(queue.mode, "download")
         if failure:
             return failure
@@ -272,6 +280,10 @@ def _late(mode: dict[str, str], stage: str, payload: dict[str, Any]) -> Reply:
 def _result_payload(queue: Queue, queueid: int) -> dict[str, Any]:
     """A finished get_result answer shaped like Turbotext's documented examples."""
     uploaded = f"/download.php?f={queue.token}"
+    if "link" in queue.mode:
+        uploaded = queue.mode["link"]
+    elif "redirect" in queue.mode:
+        uploaded = f"/moved.php?f={queue.token}"
     data: dict[str, Any] = {"width": 64, "height": 48, "seed": 5443937701, "strength": 50}
     variant = queue.mode.get("result", "top")
     if variant == "image" or queue.method in ("generate_image2image", "deepfake_photo"):

@@ -16,7 +16,10 @@ from photoslot.providers.gemini import GeminiProvider
 from photoslot.providers.turbotext import TurbotextProvider
 from tests.fakes import gemini as fake_gemini
 from tests.fakes import turbotext as fake_turbotext
-from tests.fakes.images import ImageHost
+from tests.fakes.images import ImageHost, make_image
+
+PHOTO = make_image(seed=1)
+TEMPLATE = make_image(80, 60, fmt="JPEG", seed=2)
 
 
 @pytest.fixture
@@ -41,6 +44,15 @@ def turbotext_fake() -> Iterator[fake_turbotext.FakeTurbotext]:
 def image_host() -> Iterator[ImageHost]:
     with ImageHost() as host:
         yield host
+
+
+@pytest.fixture
+def links(image_host) -> dict[str, str]:
+    """Public links to the photo and the template, as the gateway would hand them out."""
+    return {
+        "photo": image_host.add("photo", PHOTO),
+        "template": image_host.add("template", TEMPLATE, "image/jpeg"),
+    }
 
 
 @pytest.fixture

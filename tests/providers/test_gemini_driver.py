@@ -87,13 +87,14 @@ def test_fake_modes_map_to_error_codes(gemini, gemini_fake, mode, code, details)
     assert details.items() <= error.details.items()
 
 
-def test_no_image_keeps_model_text_truncated(gemini, gemini_fake):
+def test_no_image_keeps_model_text_for_operators_only(gemini, gemini_fake):
     gemini_fake.mode = "text_only"
 
     error = failure(gemini, job())
 
-    assert error.details["text"].startswith("I can't edit this photo")
-    assert len(error.details["text"]) <= 300
+    assert "I can't edit this photo" in error.internal and len(error.internal) <= 400
+    assert error.public_details == {"finish_reason": "STOP"}
+    assert "edit this photo" not in error.message
 
 
 def test_prompt_marker_selects_the_mode_per_request(gemini, gemini_fake):
@@ -120,8 +121,8 @@ def test_wrong_api_key_is_a_provider_error(make_config, gemini_fake):
     error = failure(provider, job())
 
     assert error.code == "provider_error"
-    assert error.details["status"] == 400
-    assert "API key not valid" in error.details["message"]
+    assert error.public_details == {"status": 400, "reason": "INVALID_ARGUMENT"}
+    assert "API key not valid" in error.internal and "API key" not in error.message
 
 
 def test_huge_answer_still_yields_the_image(gemini, gemini_fake):

@@ -126,10 +126,12 @@ def test_each_failure_mode_gives_its_status_code_and_a_final_job(
     assert_consistent(gemini_app, media_root)  # no input file (its row expired), no spool file
 
 
-def test_model_refusal_text_reaches_the_booth_truncated(gemini_app, gemini_fake):
+def test_model_refusal_text_stays_in_the_job_row_not_the_booths_answer(gemini_app, gemini_fake):
     gemini_fake.mode = "text_only"
-    details = ingest(gemini_app).get_json()["error"]["details"]
-    assert details["text"].startswith("I can't edit this photo") and len(details["text"]) <= 300
+    response = ingest(gemini_app)
+    job = assert_failed_job(gemini_app, response, 502, "provider_no_image", "error")
+    assert "edit this photo" not in response.get_data(as_text=True)
+    assert "I can't edit this photo" in job.error_message
 
 
 def test_latency_beyond_t_sync_is_a_504_at_the_deadline(gemini_app, gemini_fake, media_root):

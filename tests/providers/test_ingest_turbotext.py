@@ -139,7 +139,7 @@ def test_result_is_queued_polled_downloaded_and_answered(tt_app, server, fake, m
         ("malformed", "provider_bad_response", {}),
         ("drop", "provider_unavailable", {}),
         ("drop,at=poll", "provider_unavailable", {}),
-        ("error=face_not_found", "provider_error", {"error": "face_not_found"}),
+        ("error=face_not_found", "provider_error", {"reason": "refused"}),
         ("status=500,at=download", "provider_error", {"status": 500}),
     ],
 )
@@ -196,9 +196,10 @@ def test_an_input_link_turbotext_cannot_reach_is_a_502_provider_error(
     response = unreachable.test_client().post(URL, data=multipart(booth_parts(PHOTO)),
                                               content_type=content_type())
 
-    assert_failed_job(unreachable, response, 502, "provider_error", "error")
+    job = assert_failed_job(unreachable, response, 502, "provider_error", "error")
     error = response.get_json()["error"]
-    assert error["details"]["error"] == "Не удалось загрузить изображение по ссылке url"
+    assert error["details"]["reason"] == "refused" and "ссылке" not in response.get_data(True)
+    assert job.error_message == "Turbotext: Не удалось загрузить изображение по ссылке url"
     [download] = fake.downloads
     assert download["url"].startswith(f"http://127.0.0.1:{closed_port}/public/media/")
     assert download["status"] is None and download["error"]

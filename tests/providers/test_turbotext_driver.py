@@ -9,21 +9,9 @@ from jsonschema import Draft202012Validator
 
 from photoslot.providers.base import Deadline, InputImage, ProviderError, ProviderRequest
 from photoslot.providers.turbotext import TurbotextProvider
-from tests.fakes.images import make_image, same_pixels, transform
+from tests.fakes.images import same_pixels, transform
 from tests.fakes.turbotext import DEFAULT_API_KEY
-from tests.providers.conftest import run_overlap_script
-
-PHOTO = make_image(seed=1)
-TEMPLATE = make_image(80, 60, fmt="JPEG", seed=2)
-
-
-@pytest.fixture
-def links(image_host) -> dict[str, str]:
-    """Public links to the photo and the template, as the gateway would hand them out."""
-    return {
-        "photo": image_host.add("photo", PHOTO),
-        "template": image_host.add("template", TEMPLATE, "image/jpeg"),
-    }
+from tests.providers.conftest import PHOTO, TEMPLATE, run_overlap_script
 
 
 def job(
@@ -130,7 +118,7 @@ def test_every_documented_result_link_is_followed(turbotext, turbotext_fake, lin
         ("drop", "provider_unavailable", {}),
         ("drop,at=poll", "provider_unavailable", {}),
         ("drop,at=download", "provider_unavailable", {}),
-        ("error=face_not_found", "provider_error", {"error": "face_not_found"}),
+        ("error=face_not_found", "provider_error", {"reason": "refused"}),
     ],
 )
 def test_fake_modes_map_to_error_codes(turbotext, turbotext_fake, links, mode, code, details):
@@ -140,6 +128,17 @@ def test_fake_modes_map_to_error_codes(turbotext, turbotext_fake, links, mode, c
 
     assert error.code == code
     assert details.items() <= error.details.items()
+    assert "body" not in error.details and "error" not in error.details
+
+
+def test_turbotexts_own_words_stay_internal(turbotext, turbotext_fake, links):
+    turbotext_fake.mode = "error=face_not_found"
+
+    error = failure(turbotext, job(links))
+
+    assert (error.message, error.public_details) == ("Turbotext refused the request",
+                                                     {"reason": "refused"})
+    assert error.internal == "Turbotext: face_not_found"
 
 
 def test_huge_result_is_refused_past_the_size_limit(turbotext, turbotext_fake, links):
@@ -160,7 +159,7 @@ def test_expired_photo_link_is_reported_as_turbotext_error(
     error = failure(turbotext, job(links))
 
     assert error.code == "provider_error"
-    assert "url" in error.details["error"]
+    assert "url" in error.internal and "url" not in error.message
     assert turbotext_fake.downloads[0]["status"] == 410
 
 

@@ -133,7 +133,9 @@ def _finish(
     run = db.session.get(CleanupRun, run_id)
     run.status, run.summary, run.error, run.finished_at = status, summary, error, clock.now()
     if audited:
-        changes = {"status": status, "dry_run": summary["dry_run"], "summary": summary}
+        # The journal's one shape, {field: [before, after]}: a run has no "before".
+        changes = audit.diff({}, {"status": status, "dry_run": summary["dry_run"],
+                                  "summary": summary})
         audit.record("maintenance.cleanup", "cleanup_run", str(run_id), changes, actor)
     db.session.commit()
 

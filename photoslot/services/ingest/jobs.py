@@ -35,6 +35,7 @@ from photoslot.providers.base import (
     ProviderError,
     ProviderRequest,
     ProviderResult,
+    ops_text,
 )
 from photoslot.services.ingest import final
 from photoslot.services.media import store
@@ -155,10 +156,14 @@ def run(job: OpenJob) -> JobResult:
             result = exc
         except Exception as exc:  # a driver bug still ends the job and answers non-2xx
             log.exception("provider driver failed", extra={"fields": {"job_id": job.id}})
-            result = ProviderError("provider_error", f"the provider driver failed: {exc!r}"[:300])
+            result = ProviderError("provider_error", "the provider driver failed",
+                                   internal=f"the provider driver failed: {exc!r}")
         provider_ms = _ms_since(provider_started)
         if isinstance(result, ProviderError):
-            raise _fail(job, _from_provider(result), provider_ms)
+            log_event(log, "provider_failed", level=logging.WARNING, job_id=job.id,
+                      provider=job.slot.provider, error_code=result.code,
+                      reason=result.internal[:500])
+            raise _fail(job, _from_provider(result), provider_ms, result.internal)
         try:
             return _succeed(job, result, provider_ms)
         except DeadlinePassed:
@@ -218,7 +223,10 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
     rendition = _thumbnail(job, image)  # before the rows: no transaction waits on the CPU
     config = current_config()
     path = store.relative_path("result", job.id, mime)
-    store.write_bytes(path, image)
+    try:
+        store.write_bytes(path, image)
+    except store.StorageError as exc:
+        raise _fail(job, exc, provider_ms, ops_text(str(exc.__cause__))) from exc
     now = clock.now()
     expires_at = now + timedelta(hours=config.result_ttl_h)
     written = [path]
@@ -233,9 +241,12 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
         total_ms = _ms_since(job.arrived_mono)
         final.finish(job.id, job.input_media_id, job.deadline, status="done", finished_at=now,
                      provider_ms=provider_ms, total_ms=total_ms)
-    except BaseException:
+    except BaseException as exc:
+        db.session.rollback()
         for written_path in written:
             store.delete_file(written_path)
+        if isinstance(exc, store.StorageError):  # the thumbnail did not fit: nothing is kept
+            raise _fail(job, exc, provider_ms, ops_text(str(exc.__cause__))) from exc
         raise
     return JobResult(job.id, job.slot.id, image, mime, store.result_url(job.id), expires_at,
                      provider_ms, total_ms)
@@ -260,19 +271,23 @@ def _thumbnail(job: OpenJob, image: bytes) -> Rendition | None:
 
 
 def _from_provider(error: ProviderError) -> ApiError:
-    return ApiError(error.http_status, error.code, error.message, error.details)
+    """What the booth is told of a provider's failure: our words and the public details only."""
+    return ApiError(error.http_status, error.code, error.message, error.public_details)
 
 
-def _fail(job: OpenJob, error: ApiError, provider_ms: int) -> ApiError:
-    """Record the failure (504 → ``timeout``, else ``error``) and return the answer for it."""
+def _fail(job: OpenJob, error: ApiError, provider_ms: int,
+          internal: str | None = None) -> ApiError:
+    """Record the failure (504 → ``timeout``, else ``error``) and return the answer for it. The
+    job row keeps ``internal`` — a provider's own words, a storage error — when there is one;
+    the booth gets ``error``'s message and details (ADR 0013)."""
     status = "timeout" if error.status == 504 else "error"
     total_ms = _ms_since(job.arrived_mono)
     final.finish_failed(job.id, job.input_media_id, status=status,
-                        error_code=error.code, error_message=error.message[:2000],
+                        error_code=error.code, error_message=(internal or error.message)[:2000],
                         finished_at=clock.now(), provider_ms=provider_ms, total_ms=total_ms)
     timings = {"provider_ms": provider_ms, "total_ms": total_ms}
     return ApiError(error.status, error.code, error.message,
-                    {**error.details, "job_id": job.id, "timings": timings})
+                    {**error.details, "job_id": job.id, "timings": timings}, dict(error.headers))
 
 
 def _templates(slot_id: str) -> tuple[InputImage, ...]:

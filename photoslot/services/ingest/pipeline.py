@@ -27,6 +27,7 @@ from PIL import Image
 from photoslot import images, metrics
 from photoslot.clock import Deadline, DeadlinePassed
 from photoslot.config import current_config
+from photoslot.database import is_unavailable
 from photoslot.errors import ApiError
 from photoslot.extensions import db
 from photoslot.log import log_event
@@ -77,8 +78,11 @@ def ingest(req: IngestRequest, is_test: bool = False) -> jobs.JobResult:
             _record(req, context, is_test, exc.status, error_code=exc.code,
                     **exc.details.get("timings", {}))
             raise
-        except Exception:
-            _record(req, context, is_test, 500, error_code="internal_error")
+        except Exception as exc:
+            if is_unavailable(exc):  # answered 503 database_unavailable (blueprints/errors.py)
+                _record(req, context, is_test, 503, error_code="database_unavailable")
+            else:
+                _record(req, context, is_test, 500, error_code="internal_error")
             raise
         _record(req, context, is_test, 200, provider_ms=result.provider_ms,
                 total_ms=result.total_ms)
@@ -176,6 +180,7 @@ def _record(req: IngestRequest, context: dict, is_test: bool, status: int, **fie
     slot = req.slot_id if req.slot_id in SLOT_IDS else metrics.UNKNOWN
     metrics.record_ingest(slot, context.get("provider"), outcome, total_s,
                           None if provider_ms is None else provider_ms / 1000)
-    if outcome == "rejected":
+    if outcome == "rejected" and fields["error_code"] != "database_unavailable":
+        # (not while the database is down: that write would wait on it once more)
         rejections.record_rejection(req.slot_id, context.get("provider"), fields["error_code"],
                                     req.arrived_at)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO
 
 from photoslot.config import BODY_SLACK_BYTES
 from photoslot.errors import ApiError
@@ -35,7 +34,7 @@ class SpooledFile:
     path: str
     max_bytes: int
     size: int = 0
-    _handle: BinaryIO | None = field(default=None, repr=False)
+    _handle: store.MediaWriter | None = field(default=None, repr=False)
 
     def write(self, data: bytes) -> None:
         """Append ``data``; 413 once the part grows past ``max_bytes``."""
@@ -62,11 +61,13 @@ class Upload:
     files: list[SpooledFile] = field(default_factory=list)
 
     def add_field(self, name: str, value: str) -> None:
-        """Keep the first value of a text field."""
+        """Keep the first value of a text field; 400 ``invalid_input`` if it holds a NUL."""
+        _refuse_nul(name, value)
         self.fields.setdefault(name, value)
 
     def start_file(self, name: str, filename: str | None) -> SpooledFile:
         """A new file part, spooled to a fresh path under the inputs directory."""
+        _refuse_nul(name, filename or "")
         part = SpooledFile(name, filename, f"{store.KIND_DIRS['input']}/.upload-"
                            f"{uuid.uuid4().hex}.part", self.max_file_bytes)
         self.files.append(part)
@@ -91,6 +92,13 @@ class Upload:
 #: Reads the request body into an Upload of at most ``max_file_bytes`` per file, calling
 #: ``authorize`` as fields arrive; every spooled file is deleted if it raises.
 UploadReader = Callable[[int, Authorize], Upload]
+
+
+def _refuse_nul(name: str, value: str) -> None:
+    # Booth fields end up in the job row, where PostgreSQL refuses NUL characters.
+    if "\0" in name or "\0" in value:
+        raise ApiError(400, "invalid_input", "a form field contains a NUL character",
+                       {"fields": {name.replace("\0", "\\0")[:100]: "contains a NUL character"}})
 
 
 def max_body_bytes(max_file_bytes: int) -> int:

@@ -1,21 +1,56 @@
 """The one media path helper: every file under the media root is written, read and deleted here,
-and every public link to one is built here."""
+and every public link to one is built here.
+
+A full disk (ENOSPC, EDQUOT) is ``507 storage_full``; a media root that cannot be written (EACCES,
+EPERM, EROFS) is ``503 storage_unavailable`` with ``Retry-After``. Either way nothing is left
+half-written: a result is written to a temporary file, flushed to disk, then renamed into place.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
 
 from photoslot.config import current_config
+from photoslot.errors import ApiError
 
 KIND_DIRS = {"input": "inputs", "result": "results", "template": "templates", "thumbnail": "thumbs"}
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
 
+#: How long a client should wait before retrying after ``503 storage_unavailable``.
+STORAGE_RETRY_AFTER_S = 30
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+_UNWRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
 class MediaPathError(ValueError):
     """A stored path points outside the media root (or is otherwise unsafe)."""
+
+
+class StorageError(ApiError):
+    """The media root is full (507) or cannot be written (503); the envelope says which."""
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """Turn a full or unwritable media root into its StorageError; other OSErrors pass."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise StorageError(507, "storage_full", "the media storage is full; nothing was "
+                               "kept", {"reason": errno.errorcode[exc.errno]}) from exc
+        if exc.errno in _UNWRITABLE:
+            raise StorageError(503, "storage_unavailable", "the media storage cannot be "
+                               "written; nothing was kept",
+                               {"reason": errno.errorcode[exc.errno]},
+                               {"Retry-After": str(STORAGE_RETRY_AFTER_S)}) from exc
+        raise
 
 
 def media_root() -> Path:
@@ -39,23 +74,77 @@ def resolve(relative: str) -> Path:
 
 
 def write_bytes(relative: str, data: bytes) -> int:
-    """Write ``data`` atomically (temp file + rename); return the size."""
+    """Write ``data`` atomically: a temp file, flushed to disk (fsync), renamed into place, the
+    directory flushed too; return the size. StorageError when the disk is full or read-only."""
     path = resolve(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        with _storage_errors():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with MediaWriter(tmp) as writer:
+                writer.write(data)
+                writer.sync()
+            os.replace(tmp, path)
+            _sync_directory(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
     return len(data)
 
 
-def open_for_writing(relative: str) -> BinaryIO:
+class MediaWriter:
+    """A new file under the media root written without buffering, so a full disk shows at the
+    ``write`` that hit it (as StorageError), never later in a ``close``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        with _storage_errors():
+            self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+
+    def write(self, data: bytes) -> None:
+        """Write all of ``data``."""
+        view = memoryview(data)
+        with _storage_errors():
+            while view:
+                view = view[os.write(self._require_fd(), view):]
+
+    def sync(self) -> None:
+        """Flush the file's data to the disk."""
+        with _storage_errors():
+            os.fsync(self._require_fd())
+
+    def close(self) -> None:
+        """Close the file (safe to call more than once)."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+    def _require_fd(self) -> int:
+        if self._fd is None:
+            raise ValueError("write to a closed MediaWriter")
+        return self._fd
+
+    def __enter__(self) -> MediaWriter:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_for_writing(relative: str) -> MediaWriter:
     """A new file at ``relative`` opened for writing (its directory is made if missing)."""
     path = resolve(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return open(path, "wb")  # noqa: SIM115  (the caller closes it)
+    with _storage_errors():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return MediaWriter(path)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (the directory entry is flushed too)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_bytes(relative: str) -> bytes:

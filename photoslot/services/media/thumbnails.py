@@ -42,8 +42,10 @@ def render(data: bytes) -> Rendition:
     """``data`` scaled to fit THUMBNAIL_PX as JPEG, never enlarged; ThumbnailError if unusable."""
     try:
         return off_loop(_render, data)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ThumbnailError(str(exc)[:200]) from exc
+    except Exception as exc:
+        # A hostile file can make Pillow's decoders raise nearly anything (struct.error,
+        # IndexError, ZeroDivisionError, ...): whatever it is, there is no thumbnail (422).
+        raise ThumbnailError(f"{type(exc).__name__}: {exc}"[:200]) from exc
 
 
 def _render(data: bytes) -> Rendition:

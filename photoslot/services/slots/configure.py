@@ -103,6 +103,8 @@ def update_slot(
     slot = get_slot(slot_id, for_update=True)
     if expected_version is not None and expected_version != slot.version:
         raise version_conflict(slot)
+    if isinstance(changes.get("name"), str):
+        changes = {**changes, "name": changes["name"].strip()}  # validated and stored stripped
     before = slot_config(slot)
     after = {**before, **changes}
     new_templates = changes.get("template_media_ids", before["template_media_ids"])
