@@ -24,6 +24,7 @@ Purpose = Literal["result", "provider", "thumbnail", "preview"]
 #: JPEG validation decodes at this fraction of the size at most (libjpeg's DCT scaling, 1/8):
 #: every entropy-coded byte is still read, but a 24 Mpx photo costs a few ms instead of ~250.
 _CHECK_SIDE = 64
+_DCT_DENOMINATORS = (8, 4, 2)
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 
 #: What an image can be read from: its bytes or a file (a spooled upload).
@@ -72,10 +73,10 @@ class ProviderInput:
 
 def provider_input(source: Source, max_side: int) -> tuple[str, ProviderInput]:
     """(the upload's mime, what the provider gets): ``source`` checked like ``require_image``
-    and, unless ``max_side`` is 0, reduced to fit ``max_side`` — decoded once, at the smallest
-    JPEG draft scale that still covers it, turned upright by its EXIF orientation, metadata
-    dropped, encoded once (a PNG or a transparent image as PNG, else JPEG). ``max_side`` 0 hands over
-    the original bytes unchanged."""
+    and, unless ``max_side`` is 0, reduced to fit ``max_side``: decoded once (a JPEG at a DCT
+    draft scale, see ``_draft_size``), turned upright by its EXIF orientation, metadata dropped,
+    encoded once (a PNG or a transparent image as PNG, else JPEG). ``max_side`` 0 hands over the
+    original bytes unchanged."""
     mime = _sniff_source(source)
     if max_side == 0:
         with _opened(source) as image:
@@ -139,6 +140,19 @@ class _opened:  # noqa: N801  (used as a context manager, like open())
                        {"reason": str(exc)[:200]}) from None
 
 
+def _draft_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """The size to ask a JPEG draft for: libjpeg decodes at 1/1, 1/2, 1/4 or 1/8 scale. A scale
+    that lands just under ``max_side`` (at least 90 % of it) is taken as the result itself — no
+    resampling pass, which would cost as much as the decode (a 6000 px photo and 1536: 1500 px);
+    else the smallest scale still covering ``max_side``, resampled down after."""
+    longest = max(size)
+    for denominator in _DCT_DENOMINATORS:
+        if 0.9 * max_side <= longest / denominator <= max_side:
+            return (-(-size[0] // denominator), -(-size[1] // denominator))
+    scale = min(1.0, max_side / longest)
+    return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
+
+
 def _check_decodes(image: Image.Image) -> None:
     """Decode every byte of ``image`` (a JPEG at 1/8 scale); Pillow's error if it cannot."""
     if image.format == "JPEG":
@@ -147,10 +161,8 @@ def _check_decodes(image: Image.Image) -> None:
 
 
 def _reduce(image: Image.Image, max_side: int) -> ProviderInput:
-    scale = min(1.0, max_side / max(image.size))
-    target = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     if image.format == "JPEG":
-        image.draft(image.mode, target)  # DCT scaling: decoded at >= target, <= 2x target
+        image.draft(image.mode, _draft_size(image.size, max_side))
     image.load()
     has_alpha = image.mode in _ALPHA_MODES or "transparency" in image.info
     # PNG stays lossless PNG; JPEG and WEBP become JPEG unless they carry transparency.
@@ -192,11 +204,13 @@ def encode(image: Image.Image, mime: str, purpose: Purpose = "result") -> bytes:
     return out.getvalue()
 
 
-def convert(data: bytes, mime: str) -> bytes:
-    """Re-encode a decodable image as ``mime`` (a provider's PNG as the booth's JPEG)."""
-    return off_loop(_convert, data, mime)
-
-
-def _convert(data: bytes, mime: str) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
-        return encode(image, mime)
+def booth_image(data: bytes, wanted: str) -> tuple[bytes, str, int, int]:
+    """(bytes, mime, width, height) of a provider's image as the booth gets it: checked like
+    ``require_image`` and re-encoded as ``wanted`` unless it already is — decoded once."""
+    mime = _sniff_source(data)
+    with _opened(data) as image:
+        width, height = image.size
+        if mime == wanted:
+            off_loop(_check_decodes, image)
+            return data, mime, width, height
+        return off_loop(encode, image, wanted), wanted, width, height

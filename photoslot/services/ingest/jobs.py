@@ -145,7 +145,7 @@ def open_job(slot: SlotSnapshot, received: ReceivedPhoto, photo: images.Provider
     if photo.data_is_original:
         os.replace(store.resolve(received.spooled_path), store.resolve(path))
     else:
-        store.write_bytes(path, photo.data)
+        store.write_bytes(path, photo.data, durable=False)  # lives until the job ends
     try:
         final.connect_within(deadline)  # DeadlinePassed: no job, the caller answers 504
         db.session.add(JobHistory(
@@ -243,12 +243,8 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
     wanted = job.booth_mime
     try:
         with job.deadline.bounded():  # the CPU thread may have a queue
-            mime, width, height = images.require_image(result.image)
-            image = result.image
-            if mime != wanted:
-                # Gemini and Turbotext answer PNG whatever they get; the booth expects what it
-                # sent.
-                image, mime = images.convert(image, wanted), wanted
+            # Gemini and Turbotext answer PNG whatever they get; the booth expects what it sent.
+            image, mime, width, height = images.booth_image(result.image, wanted)
     except ApiError as exc:
         raise _fail(job, ApiError(502, "provider_bad_response",
                                   f"the provider's image is unusable: {exc.message}"),
