@@ -21,9 +21,8 @@ MAX_IMAGE_PIXELS = 60_000_000
 #: glance at, the JSON preview.
 JPEG_QUALITY = {"result": 92, "provider": 90, "thumbnail": 82, "preview": 75}
 Purpose = Literal["result", "provider", "thumbnail", "preview"]
-#: JPEG validation decodes at this fraction of the size at most (libjpeg's DCT scaling, 1/8):
-#: every entropy-coded byte is still read, but a 24 Mpx photo costs a few ms instead of ~250.
-_CHECK_SIDE = 64
+#: libjpeg's DCT scaling (besides 1/1): a JPEG decoded at 1/8 still reads every entropy-coded
+#: byte (so a truncated file is caught), but skips most of the pixel work.
 _DCT_DENOMINATORS = (8, 4, 2)
 _ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 
