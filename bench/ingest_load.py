@@ -44,6 +44,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # bench.server and tests.fakes; --prepare puts --app-dir first
+
+from bench.server import booth_form, free_port, start_gunicorn  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/bench"
 PASSWORD = "bench-ingest-password"
@@ -110,7 +114,7 @@ def run(args: argparse.Namespace) -> None:
     subprocess.run([sys.executable, __file__, "--app-dir", str(args.app_dir), "--prepare",
                     json.dumps({"max_input_side": args.max_input_side})],
                    env={**os.environ, **env, "PYTHONPATH": str(args.app_dir)}, check=True)
-    server = start_gunicorn(env, args.app_dir, args.workers, work / "gunicorn.log")
+    server, base = start_gunicorn(env, args.workers, work / "gunicorn.log", app_dir=args.app_dir)
     results: dict = {
         "label": args.label, "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(), "app_commit": commit_of(args.app_dir),
@@ -118,8 +122,7 @@ def run(args: argparse.Namespace) -> None:
         "workers": args.workers, "cases": [],
     }
     try:
-        base = wait_until_up(server, env["PHOTOSLOT_BIND"], work / "gunicorn.log")
-        body = booth_body(photo)
+        body = booth_form(photo, PASSWORD, BOUNDARY)
         direct = direct_request(photo)
         set_fake(fake_url, "latency=0")
         with ThreadPoolExecutor(8) as pool:  # warm-up: imports, connections, each worker's
@@ -292,8 +295,6 @@ def app_env(args: argparse.Namespace, work: Path, fake_url: str) -> dict[str, st
         "PHOTOSLOT_INGEST_FAIL_LIMIT": "10000 per minute",
         "GEMINI_API_KEY": API_KEY,
         "PHOTOSLOT_GEMINI_BASE_URL": fake_url,
-        "PHOTOSLOT_BIND": f"127.0.0.1:{free_port()}",
-        "PHOTOSLOT_WORKERS": str(args.workers),
         "PROMETHEUS_MULTIPROC_DIR": str(work / "prometheus"),
     }
 
@@ -340,33 +341,9 @@ def prepare(args: argparse.Namespace) -> None:
                            "enabled": True}, actor=SYSTEM)
 
 
-def start_gunicorn(env: dict[str, str], app_dir: Path, workers: int,
-                   log_path: Path) -> subprocess.Popen:
-    """``gunicorn -c gunicorn.conf.py`` of ``app_dir``, its code first on the path."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"], cwd=app_dir,
-        env={**os.environ, **env, "PYTHONPATH": str(app_dir)},
-        stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
-
-
-def wait_until_up(server: subprocess.Popen, bind: str, log_path: Path) -> str:
-    base = f"http://{bind}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited early; see {log_path}")
-        try:
-            if _session().get(f"{base}/healthz", timeout=2).status_code == 200:
-                return base
-        except Exception:
-            time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not come up; see {log_path}")
-
-
 def serve_fake(spec: str) -> None:
     """The fake Gemini in this process: fixed answer, inputs checked by header only, request
     bodies counted and dropped (200 in flight would otherwise keep gigabytes)."""
-    sys.path.insert(0, str(ROOT))
     import tests.fakes as fakes
     from tests.fakes import Reply
     from tests.fakes.gemini import FakeGemini
@@ -495,18 +472,6 @@ def fixed_answer() -> bytes:
     return out.getvalue()
 
 
-def booth_body(photo: bytes) -> bytes:
-    """DSLR Remote Pro's form: password and booth name first, then the photo."""
-    parts = [('name="password"', PASSWORD.encode()), ('name="name"', b"BENCH-BOOTH"),
-             ('name="fileToUpload"; filename="IMG_0001.JPG"\r\nContent-Type: image/jpeg', photo)]
-    chunks = []
-    for disposition, data in parts:
-        chunks += [f"--{BOUNDARY}\r\nContent-Disposition: form-data; {disposition}\r\n\r\n"
-                   .encode(), data, b"\r\n"]
-    chunks.append(f"--{BOUNDARY}--\r\n".encode())
-    return b"".join(chunks)
-
-
 def direct_request(photo: bytes) -> bytes:
     """The generateContent body a booth calling Gemini itself would send with this photo."""
     import base64
@@ -531,20 +496,24 @@ def plot(runs: list[dict], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     figure, (latency, memory) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for result in runs:
+    for index, result in enumerate(runs):
         cases = [c for c in result["cases"] if c["case"].endswith("at once")]
         counts = [c["count"] for c in cases]
+        colour = f"C{index}"
         latency.plot(counts, [c["total_ms"]["p95"] / 1000 for c in cases], marker="o",
-                     label=f"{result['label']}: total p95")
+                     color=colour, label=f"{result['label']}: total p95")
         latency.plot(counts, [(c["gateway_ms"] or {"p95": 0})["p95"] / 1000 for c in cases],
-                     marker="s", linestyle="--", label=f"{result['label']}: gateway share p95")
-        memory.plot(counts, [c["peak_rss_mb"] for c in cases], marker="o",
+                     marker="s", linestyle="--", color=colour,
+                     label=f"{result['label']}: gateway share p95")
+        memory.plot(counts, [c["peak_rss_mb"] for c in cases], marker="o", color=colour,
                     label=result["label"])
     provider_s = runs[0]["cases"][-1]["provider_latency_ms"] / 1000
     latency.axhline(provider_s, color="grey", linewidth=0.8)
     latency.set(xlabel="ingests at once", ylabel="seconds",
                 title=f"Gemini fake answering after {provider_s:g} s")
     memory.set(xlabel="ingests at once", ylabel="MB", title="workers' peak RSS (sum)")
+    latency.set_ylim(bottom=0)
+    memory.set_ylim(bottom=0)
     latency.legend(fontsize=8)
     memory.legend(fontsize=8)
     figure.tight_layout()
@@ -564,14 +533,6 @@ def commit_of(app_dir: Path) -> str:
                               capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":
