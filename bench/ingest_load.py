@@ -10,7 +10,8 @@ booth's photo is an ~8 MB, 24 Mpx JPEG generated at run time (nothing binary is 
 
 For each: HTTP status counts, total p50/p95/max, the gateway's own share (``Server-Timing:
 gateway``, i.e. total minus the provider call) p50/p95, the bytes each generateContent request
-carried, and the peak RSS of the workers (summed). The table is printed; JSON and a PNG plot go
+carried, the workers' peak RSS (summed) and the CPU time they spent per ingest (a figure that
+does not depend on what else shares the machine). The table is printed; JSON and a PNG plot go
 to ``bench/results/``. Nothing is asserted.
 
     .venv/bin/python bench/ingest_load.py --quick
@@ -155,7 +156,7 @@ def single(base: str, body: bytes, fake_url: str, direct: bytes, count: int,
            server: subprocess.Popen) -> dict:
     """``count`` ingests one after another, then as many straight calls to the fake."""
     reset_fake(fake_url)
-    with RssSampler(server.pid) as rss:
+    with WorkerSampler(server.pid) as workers:
         samples = [ingest(base, body) for _ in range(count)]
     bytes_sent = fake_stats(fake_url)["bytes"]
     straight = []
@@ -167,7 +168,7 @@ def single(base: str, body: bytes, fake_url: str, direct: bytes, count: int,
                                             "x-goog-api-key": API_KEY})
         straight.append((time.perf_counter() - started) * 1000)
         response.raise_for_status()
-    case = summarize("single", samples, bytes_sent, rss.peak, provider_ms=0)
+    case = summarize("single", samples, bytes_sent, workers, provider_ms=0)
     case["straight_ms"] = {"p50": statistics.median(straight), "max": max(straight)}
     case["straight_request_bytes"] = len(direct)
     case["total_vs_straight"] = case["total_ms"]["p50"] / statistics.median(straight)
@@ -184,9 +185,9 @@ def at_once(base: str, body: bytes, fake_url: str, count: int, provider_ms: int,
         barrier.wait()
         return ingest(base, body)
 
-    with RssSampler(server.pid) as rss, ThreadPoolExecutor(count) as pool:
+    with WorkerSampler(server.pid) as workers, ThreadPoolExecutor(count) as pool:
         samples = list(pool.map(task, range(count)))
-    return summarize(f"{count} at once", samples, fake_stats(fake_url)["bytes"], rss.peak,
+    return summarize(f"{count} at once", samples, fake_stats(fake_url)["bytes"], workers,
                      provider_ms=provider_ms)
 
 
@@ -225,7 +226,7 @@ def server_timing(header: str) -> dict:
     return timing
 
 
-def summarize(case: str, samples: list[dict], bytes_sent: list[int], peak_rss: int,
+def summarize(case: str, samples: list[dict], bytes_sent: list[int], workers: WorkerSampler,
               provider_ms: int) -> dict:
     totals = [s["total_ms"] for s in samples]
     shares = [s["gateway_ms"] for s in samples if "gateway_ms" in s]
@@ -235,7 +236,9 @@ def summarize(case: str, samples: list[dict], bytes_sent: list[int], peak_rss: i
         "total_ms": quantiles(totals),
         "gateway_ms": quantiles(shares) if shares else None,
         "provider_request_bytes": statistics.median(bytes_sent) if bytes_sent else None,
-        "peak_rss_mb": round(peak_rss / 2**20),
+        "peak_rss_mb": round(workers.peak / 2**20),
+        # what each ingest cost the workers, whatever else ran on the machine
+        "worker_cpu_ms_per_ingest": round(workers.cpu_s * 1000 / len(samples)),
     }
 
 
@@ -254,21 +257,23 @@ def print_case(case: dict) -> None:
           f"p95 {case['total_ms']['p95']:.0f} max {case['total_ms']['max']:.0f} ms; gateway "
           f"p50 {gateway.get('p50', float('nan')):.0f} p95 {gateway.get('p95', float('nan')):.0f}"
           f" ms; to provider {(case['provider_request_bytes'] or 0) / 1e6:.2f} MB; workers' "
-          f"peak RSS {case['peak_rss_mb']} MB; load {os.getloadavg()[0]:.2f}", flush=True)
+          f"peak RSS {case['peak_rss_mb']} MB; worker CPU {case['worker_cpu_ms_per_ingest']} ms "
+          f"per ingest; load {os.getloadavg()[0]:.2f}", flush=True)
 
 
 def print_table(results: dict) -> None:
     print(f"\n{results['label']} — app {results['app_commit']}, {results['machine']['cpus']} "
           f"CPUs, load before {results['machine']['load_before']}")
     print(f"{'case':>12} {'statuses':>14} {'total p50':>10} {'p95':>8} {'max':>8} "
-          f"{'gw p50':>8} {'gw p95':>8} {'to provider':>12} {'RSS MB':>7}")
+          f"{'gw p50':>8} {'gw p95':>8} {'to provider':>12} {'RSS MB':>7} {'CPU ms':>7}")
     for case in results["cases"]:
         gateway = case["gateway_ms"] or {"p50": float("nan"), "p95": float("nan")}
         statuses = ",".join(f"{k}x{v}" for k, v in case["statuses"].items())
         print(f"{case['case']:>12} {statuses:>14} {case['total_ms']['p50']:10.0f} "
               f"{case['total_ms']['p95']:8.0f} {case['total_ms']['max']:8.0f} "
               f"{gateway['p50']:8.0f} {gateway['p95']:8.0f} "
-              f"{(case['provider_request_bytes'] or 0) / 1e6:10.2f}MB {case['peak_rss_mb']:7}")
+              f"{(case['provider_request_bytes'] or 0) / 1e6:10.2f}MB {case['peak_rss_mb']:7} "
+              f"{case['worker_cpu_ms_per_ingest']:7}")
         if "straight_ms" in case:
             print(f"{'':>12} straight to the fake: p50 {case['straight_ms']['p50']:.0f} ms "
                   f"({case['straight_request_bytes'] / 1e6:.2f} MB request); ingest p50 / "
@@ -397,28 +402,45 @@ def fake_stats(fake_url: str) -> dict:
     return _session().get(f"{fake_url}/bench/stats", timeout=10).json()
 
 
-class RssSampler:
-    """Samples the summed RSS of a gunicorn master's workers every 0.2 s; ``peak`` in bytes."""
+class WorkerSampler:
+    """The workers of a gunicorn master while a case runs: their summed RSS every 0.2 s
+    (``peak``, bytes) and the CPU time they used (``cpu_s``: user + system, all threads)."""
 
     def __init__(self, master_pid: int):
         self.master_pid = master_pid
         self.peak = 0
+        self.cpu_s = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._cpu_at_start = 0.0
 
-    def __enter__(self) -> RssSampler:
+    def __enter__(self) -> WorkerSampler:
+        self._cpu_at_start = self._cpu()
         self._thread.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.cpu_s = self._cpu() - self._cpu_at_start
 
     def _sample(self) -> None:
         while True:
             self.peak = max(self.peak, sum(rss_of(pid) for pid in children(self.master_pid)))
             if self._stop.wait(0.2):
                 return
+
+    def _cpu(self) -> float:
+        return sum(cpu_seconds(pid) for pid in children(self.master_pid))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of ``pid`` so far (all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:
