@@ -152,15 +152,21 @@ def _draft_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
     return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
 
 
+def _is_jpeg(image: Image.Image) -> bool:
+    # A JPEG with a multi-picture (MPF) segment — many cameras and phones write one — opens as
+    # "MPO", a JPEG subclass: it has the same DCT draft mode.
+    return image.format in ("JPEG", "MPO")
+
+
 def _check_decodes(image: Image.Image) -> None:
     """Decode every byte of ``image`` (a JPEG at 1/8 scale); Pillow's error if it cannot."""
-    if image.format == "JPEG":
+    if _is_jpeg(image):
         image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
     image.load()
 
 
 def _reduce(image: Image.Image, max_side: int) -> ProviderInput:
-    if image.format == "JPEG":
+    if _is_jpeg(image):
         image.draft(image.mode, _draft_size(image.size, max_side))
     image.load()
     has_alpha = image.mode in _ALPHA_MODES or "transparency" in image.info

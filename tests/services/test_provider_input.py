@@ -50,6 +50,15 @@ def test_the_longest_side_never_exceeds_the_bound(size, bound, expected):
     assert opened(sent.data).size == (sent.width, sent.height) == expected
 
 
+def test_a_multi_picture_jpeg_is_reduced_like_any_jpeg():
+    out = io.BytesIO()  # what cameras with an MPF segment write; Pillow opens it as "MPO"
+    Image.new("RGB", (1200, 800), "red").save(out, "MPO", save_all=True,
+                                              append_images=[Image.new("RGB", (160, 120))])
+    upload_mime, sent = provider_input(out.getvalue(), 300)
+    assert (upload_mime, sent.mime) == ("image/jpeg", "image/jpeg")
+    assert opened(sent.data).size == (300, 200)
+
+
 def test_zero_hands_over_the_upload_byte_for_byte():
     photo = camera_jpeg((1200, 800), orientation=6)
 
