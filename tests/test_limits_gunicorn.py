@@ -69,6 +69,35 @@ def test_parallel_wrong_ingest_passwords_cannot_slip_past_the_limit(app, gunicor
     assert_contract(next(r for r in responses if r.status_code == 429))
 
 
+def test_a_burst_of_right_passwords_on_a_fresh_worker_is_not_taken_for_guesses(
+        app, gunicorn_server):
+    # After a restart or a rotation no password is proven yet: every booth's upload arrives
+    # while the first argon2 check runs. They share that check and none is counted.
+    set_password(app)
+    configure_slot(app)
+    server = gunicorn_server(workers=1, PHOTOSLOT_INGEST_FAIL_LIMIT="3 per minute")
+
+    responses = all_at_once(20, lambda i: requests.post(
+        f"{server.base_url}{URL}", data=multipart(booth_parts(PHOTO)),
+        headers={"Content-Type": content_type()}, timeout=60))
+
+    assert [r.status_code for r in responses] == [200] * 20
+    assert log_events(server, "ingest_rate_limited") == []
+
+
+def test_parallel_identical_wrong_passwords_share_one_check_and_are_all_counted(
+        app, gunicorn_server):
+    set_password(app)
+    configure_slot(app)
+    server = gunicorn_server(workers=1, PHOTOSLOT_INGEST_FAIL_LIMIT="3 per minute")
+
+    responses = all_at_once(20, lambda i: requests.post(
+        f"{server.base_url}{URL}", data=multipart(booth_parts(PHOTO, password="same-guess")),
+        headers={"Content-Type": content_type()}, timeout=60))
+
+    assert_refused_past_the_limit(responses, let_through=3)
+
+
 def test_parallel_wrong_logins_cannot_slip_past_the_limit(gunicorn_server):
     server = gunicorn_server(workers=1)
 

@@ -2,7 +2,8 @@
 
 - A password already proven right in this worker since the last rotation (a digest of hash and
   candidate, kept in memory) costs no argon2 work; booths that send it at the same moment before
-  it is proven (after a restart or a rotation) share one argon2 check.
+  it is proven (after a restart or a rotation) share one argon2 check, and only the attempt that
+  runs it is counted (the others only if its verdict is "wrong").
 - Every other attempt is counted against its client address *before* argon2 runs, so parallel
   guesses cannot slip past the limit; an address over ``PHOTOSLOT_INGEST_FAIL_LIMIT`` gets 429
   without any argon2 work.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 
 import gevent
 from gevent.event import AsyncResult
@@ -57,10 +59,10 @@ def authorize_ingest(candidate: str | None, remote_addr: str | None = None,
         raise ApiError(401, "ingest_password_not_set",
                        "ingest password is not set; an administrator must set it first")
     address = address_key(remote_addr)
-    proven = _proven(stored, candidate or "")
-    _admit(address, proven)
     wait_s = VERIFY_WAIT_S if deadline is None else min(VERIFY_WAIT_S, deadline.remaining())
-    if not proven and not _verify(stored, candidate, wait_s):
+    if _proven(stored, candidate or ""):
+        _admit(address, proven=True)
+    elif not _verify(stored, candidate, wait_s, admit=lambda right: _admit(address, right)):
         raise ApiError(401, "invalid_ingest_password",
                        "wrong or missing ingest password (it must come before the photo)")
     attempt_counters().mark(_booth_marker(address), BOOTH_ADDRESS_TTL_S)
@@ -91,8 +93,14 @@ def _proven(stored: str, candidate: str) -> bool:
     return bool(candidate) and _digest(stored, candidate) in _right
 
 
-def _verify(stored: str, candidate: str | None, wait_s: float) -> bool:
+def _verify(stored: str, candidate: str | None, wait_s: float,
+            admit: Callable[[bool], None] = lambda proven: None) -> bool:
+    """Whether ``candidate`` is right. ``admit(proven)`` runs before any argon2 work of this
+    call's own: with the shared verdict when an identical candidate's check was running, else
+    with False once this call's check is announced — so identical candidates arriving while it
+    is counted (which may yield) wait for its verdict instead of being counted as guesses."""
     if not candidate:
+        admit(False)
         return False
     digest = _digest(stored, candidate)
     running = _checking.get(digest)
@@ -102,10 +110,12 @@ def _verify(stored: str, candidate: str | None, wait_s: float) -> bool:
         except gevent.Timeout:
             raise password_check_busy() from None
         if shared is not None:
-            return shared  # None: that check did not finish (busy, killed); make our own
+            admit(shared)
+            return shared  # None: that check did not finish (busy, refused, killed); make our own
     _checking[digest] = verdict = AsyncResult()
     right = None
     try:
+        admit(False)
         right = verify_password(stored, candidate, wait_s)
     finally:
         if _checking.get(digest) is verdict:
