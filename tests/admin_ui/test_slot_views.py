@@ -112,6 +112,10 @@ def test_choosing_another_provider_reloads_its_operations_and_params(admin):
     assert '<option value="compose" selected> compose (нужен шаблон)</option>' in html
     assert re.search(r'<textarea id="param-prompt" name="params.prompt"', html)
     assert 'placeholder="gemini-2.5-flash-image"' in html  # the default as a hint
+    # The gateway's own param, in Russian, with its default and range
+    assert "Размер фото для провайдера, px" in html
+    assert re.search(r'<small id="param-max_input_side-help">[^<]*0 — оригиналы · от 0 до 8192'
+                     r' · по умолчанию 1536</small>', html)
 
 
 def test_without_javascript_the_refresh_button_shows_the_fields_without_saving(app, admin,
