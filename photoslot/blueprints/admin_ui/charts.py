@@ -19,16 +19,27 @@ X_LABELS = 6
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above ``value`` (a round top for an axis)."""
+    """The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above ``value`` (a round step for an axis)."""
     if value <= 0:
-        return 1
+        return 0.25
     power = 10 ** math.floor(math.log10(value))
     return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value)
+
+
+def axis_top(value: float, integers: bool) -> float:
+    """The top of a y axis of four equal, round steps holding ``value`` (whole steps for
+    counts)."""
+    step = nice_ceiling(value / 4)
+    return 4 * (max(1, math.ceil(step)) if integers else step)
 
 
 def _y_ticks(top: float, label: Any) -> list[dict[str, Any]]:
     return [{"y": round(TOP + PLOT_H - PLOT_H * i / 4, 1), "label": label(top * i / 4)}
             for i in range(5)]
+
+
+def _number(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
 
 
 def _x_ticks(hours: list[dict[str, Any]], slot_w: float, long_window: bool) -> list[dict]:
@@ -45,7 +56,7 @@ def requests_chart(hours: list[dict[str, Any]]) -> dict[str, Any]:
     """Stacked bars, one per hour: each outcome's segment (x, y, width, height in the
     viewBox), the hour's label, and the axes' ticks."""
     slot_w = PLOT_W / max(1, len(hours))
-    top = nice_ceiling(max((h["count"] for h in hours), default=0))
+    top = axis_top(max((h["count"] for h in hours), default=0), integers=True)
     scale = PLOT_H / top
     bars = []
     for index, hour in enumerate(hours):
@@ -58,7 +69,7 @@ def requests_chart(hours: list[dict[str, Any]]) -> dict[str, Any]:
                                  "height": round(height, 2), "count": hour[outcome]})
         bars.append({"x": round(LEFT + slot_w * index + slot_w * 0.1, 2),
                      "width": round(slot_w * 0.8, 2), "segments": segments, "hour": hour})
-    return {"bars": bars, "y_ticks": _y_ticks(top, lambda v: f"{v:g}"),
+    return {"bars": bars, "y_ticks": _y_ticks(top, _number),
             "x_ticks": _x_ticks(hours, slot_w, len(hours) > 25), **_frame()}
 
 
@@ -67,7 +78,7 @@ def p95_chart(hours: list[dict[str, Any]], t_sync_s: float) -> dict[str, Any]:
     line), with the T_sync line; seconds on the y axis."""
     slot_w = PLOT_W / max(1, len(hours))
     values = [h["p95_total_ms"] / 1000 if h["p95_total_ms"] is not None else None for h in hours]
-    top = nice_ceiling(max([v for v in values if v is not None] + [t_sync_s]))
+    top = axis_top(max([v for v in values if v is not None] + [t_sync_s]), integers=False)
     scale = PLOT_H / top
     lines, points, current = [], [], []
     for index, value in enumerate(values):
@@ -85,7 +96,7 @@ def p95_chart(hours: list[dict[str, Any]], t_sync_s: float) -> dict[str, Any]:
         lines.append(current)
     return {"lines": [" ".join(f"{p['x']},{p['y']}" for p in line) for line in lines],
             "points": points, "t_sync_y": round(TOP + PLOT_H - t_sync_s * scale, 2),
-            "y_ticks": _y_ticks(top, lambda v: f"{v:g} с"),
+            "y_ticks": _y_ticks(top, lambda v: f"{_number(v)} с"),
             "x_ticks": _x_ticks(hours, slot_w, len(hours) > 25), **_frame()}
 
 
