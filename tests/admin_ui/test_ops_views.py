@@ -13,6 +13,7 @@ from photoslot.extensions import db
 from photoslot.models import AuditLog, JobHistory
 from photoslot.passwords import hash_password
 from photoslot.services.audit import Actor, record
+from photoslot.services.cleanup.lock import cleanup_lock
 from photoslot.services.ingest.password import check_ingest_password
 from photoslot.services.media import store
 from tests.admin_ui.conftest import HTMX, csrf, sign_in, text, words
@@ -173,3 +174,12 @@ def test_the_journal_filters_pages_and_masks(app, admin, form):
     assert "Смена настроек" in words(admin.get(f"/admin/journal?date_from={today}"))
     bad = words(admin.get("/admin/journal?date_from=yesterday"))
     assert "Дата не распознана (yesterday)" in bad and "Смена настроек" in bad
+
+
+def test_a_cleanup_while_another_runs_says_so(app, admin, form):
+    with app.app_context(), cleanup_lock() as held:
+        assert held
+        busy = admin.post("/admin/storage/cleanup", headers=HTMX, data=form(dry_run="true"))
+    assert busy.status_code == 409
+    assert "уже идёт другая очистка" in words(busy)
+    assert "Удалить это сейчас" not in words(busy)
