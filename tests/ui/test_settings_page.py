@@ -3,26 +3,9 @@ the journal shows who did it, masked), and the providers' live check against the
 
 from __future__ import annotations
 
-import requests
-
 from tests.fakes import gemini as fake_gemini
-from tests.ingest_support import (
-    INGEST_PASSWORD,
-    booth_parts,
-    configure_slot,
-    content_type,
-    multipart,
-    photo_bytes,
-    set_password,
-)
-from tests.ui.helpers import expect, shoot, sign_in
-
-
-def ingest(live, slot_id: str, password: str) -> requests.Response:
-    """One booth upload over HTTP with ``password``, as DSLR Remote Pro sends it."""
-    body = multipart(booth_parts(photo_bytes((320, 240)), password=password))
-    return requests.post(f"{live.base_url}/api/ingest/{slot_id}", data=body,
-                         headers={"Content-Type": content_type()}, timeout=30)
+from tests.ingest_support import INGEST_PASSWORD, configure_slot, set_password
+from tests.ui.helpers import expect, ingest, shoot, sign_in
 
 
 def test_a_rotated_password_works_at_once_and_the_journal_shows_it(app, page, live,

@@ -7,18 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import requests
 
 from tests.fakes import gemini as fake_gemini
-from tests.ingest_support import (
-    booth_parts,
-    configure_slot,
-    content_type,
-    multipart,
-    photo_bytes,
-    set_password,
-)
-from tests.ui.helpers import expect, shoot, sign_in
+from tests.ingest_support import configure_slot, set_password
+from tests.ui.helpers import expect, ingest, shoot, sign_in
 
 T_SYNC_S = "2"
 
@@ -37,22 +29,15 @@ def app_env(app_env: dict[str, str], gemini: fake_gemini.FakeGemini) -> dict[str
             "PHOTOSLOT_GEMINI_BASE_URL": gemini.base_url}
 
 
-def ingest(live, slot_id: str, booth: str) -> int:
-    """One booth upload over HTTP from the booth named ``booth``; the answer's status."""
-    parts = [("name", booth) if name == "name" else (name, value)
-             for name, value in booth_parts(photo_bytes((320, 240)))]
-    return requests.post(f"{live.base_url}/api/ingest/{slot_id}", data=multipart(parts),
-                         headers={"Content-Type": content_type()}, timeout=30).status_code
-
-
 def test_mixed_outcomes_give_the_right_counts_and_a_red_badge_past_5_percent(app, live, page):
     set_password(app)
     configure_slot(app, "slot-001", operation="sepia", params={"strength": 1})
     configure_slot(app, "slot-002", operation="sepia", params={"delay_ms": 3000})
     configure_slot(app, "slot-003", provider="gemini", operation="edit",
                    params={"prompt": "a comic cover [fake:status=500]"})
-    statuses = [ingest(live, "slot-001", f"BOOTH-{n % 2 + 1}") for n in range(19)]
-    statuses.append(ingest(live, "slot-003", "BOOTH-3"))
+    statuses = [ingest(live, "slot-001", booth=f"BOOTH-{n % 2 + 1}").status_code
+                for n in range(19)]
+    statuses.append(ingest(live, "slot-003", booth="BOOTH-3").status_code)
     assert statuses == [200] * 19 + [502]
 
     sign_in(page, live)
@@ -65,7 +50,8 @@ def test_mixed_outcomes_give_the_right_counts_and_a_red_badge_past_5_percent(app
     expect(totals.locator("div", has_text="Всего запросов")).to_contain_text("20")
     expect(totals.locator("div", has_text="Ошибка провайдера")).to_contain_text("1")
 
-    assert ingest(live, "slot-002", "BOOTH-1") == 504  # the local provider's delay > T_sync
+    # The local provider's delay outlasts T_sync: a 504.
+    assert ingest(live, "slot-002", booth="BOOTH-1").status_code == 504
     page.get_by_role("button", name="24 часа").click()  # htmx reloads the figures
     expect(failed).to_contain_text("9,5 %")  # 2 of 21
     expect(failed).to_contain_text("✗ хуже цели")
