@@ -11,7 +11,7 @@ from typing import Any
 from photoslot.blueprints.admin_ui.rendering import local_time
 
 WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 8, 10, 26
+LEFT, RIGHT, TOP, BOTTOM = 66, 12, 16, 32
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 #: Stacking order, bottom first; the template gives each a colour and a Russian name.
 OUTCOMES = ("done", "timeout", "provider_error", "error", "rejected", "pending")
@@ -43,13 +43,16 @@ def _number(value: float) -> str:
 
 
 def _x_ticks(hours: list[dict[str, Any]], slot_w: float, long_window: bool) -> list[dict]:
-    step = max(1, math.ceil(len(hours) / X_LABELS))
-    ticks = []
-    for index in range(0, len(hours), step):
-        moment = local_time(hours[index]["hour"])
-        label = moment.strftime("%d.%m %H:%M" if long_window else "%H:%M")
-        ticks.append({"x": round(LEFT + slot_w * (index + 0.5), 1), "label": label})
-    return ticks
+    """Hour labels: every few hours for a day, each venue midnight (the date) for a week."""
+    moments = [local_time(h["hour"]) for h in hours]
+    if long_window:
+        chosen = [i for i, moment in enumerate(moments) if moment.hour == 0]
+        label = "%d.%m"
+    else:
+        chosen = list(range(0, len(hours), max(1, math.ceil(len(hours) / X_LABELS))))
+        label = "%H:%M"
+    return [{"x": round(LEFT + slot_w * (i + 0.5), 1), "label": moments[i].strftime(label)}
+            for i in chosen]
 
 
 def requests_chart(hours: list[dict[str, Any]]) -> dict[str, Any]:
