@@ -43,3 +43,15 @@ def test_cleanup_previews_then_deletes_the_expired_files(app, page, live):
     assert not any(paths[ref.id].exists() for ref in expired)
     assert paths[kept.id].is_file()
     shoot(page, "81-storage-cleaned")
+
+    page.get_by_role("link", name="Журнал").click()
+    page.get_by_label("Что").select_option(label="Очистка хранилища")
+    page.get_by_role("button", name="Показать").click()
+    runs = page.locator("li.entry")
+    expect(runs).to_have_count(2)  # the preview and the real run, newest first
+    expect(runs.first).to_contain_text("Очистка хранилища")
+    expect(runs.first).to_contain_text("serg")
+    expect(runs.first).to_contain_text("Удаление · ✓ выполнена")
+    expect(runs.first.locator("tbody tr", has_text="Результаты")).to_contain_text("2")
+    expect(runs.last).to_contain_text("Предпросмотр — ничего не удалялось")
+    shoot(page, "71-journal-cleanup")
