@@ -74,8 +74,9 @@ def test_check_now_reports_each_provider(admin, form):
     answer = admin.post("/admin/settings/providers/check", headers=HTMX, data=form())
     assert answer.status_code == 200
     page = words(answer)
-    assert "local ✓ Настроен ✓ Отвечает" in page
-    assert "gemini ✗ Не настроен Задайте переменную окружения GEMINI_API_KEY не вызывался" in page
+    assert "local ✓ Настроен Связь (" in page and "): ✓ Отвечает offline provider" in page
+    assert ("gemini ✗ Не настроен Задайте переменную окружения GEMINI_API_KEY Связь ("
+            in page) and "): не вызывался: не настроен" in page
 
 
 def test_a_narrowed_admin_gets_read_only_pages_and_403_for_changes(mechanic):
