@@ -36,6 +36,20 @@ def all_at_once(count: int, send) -> list[requests.Response]:
         return list(pool.map(one, range(count)))
 
 
+def assert_refused_past_the_limit(responses: list[requests.Response], let_through: int) -> None:
+    """Exactly ``let_through`` attempts got past the limit, and none of them succeeded: each is a
+    401 — or, on a loaded machine, a 503 ``password_check_busy`` (its check never got a turn
+    within its wait; it is refused without being verified either)."""
+    limited = [r for r in responses if r.status_code == 429]
+    passed = [r for r in responses if r.status_code != 429]
+    assert len(limited) == len(responses) - let_through
+    assert len(passed) == let_through
+    for response in passed:
+        assert response.status_code in (401, 503), response.text
+        if response.status_code == 503:
+            assert response.json()["error"]["code"] == "password_check_busy"
+
+
 def log_events(server, event: str) -> list[dict]:
     return [json.loads(line) for line in server.log().splitlines()
             if line.startswith("{") and f'"event": "{event}"' in line]
@@ -50,9 +64,8 @@ def test_parallel_wrong_ingest_passwords_cannot_slip_past_the_limit(app, gunicor
         f"{server.base_url}{URL}", data=multipart(booth_parts(PHOTO, password=f"guess-{i}")),
         headers={"Content-Type": content_type()}, timeout=60))
 
-    statuses = sorted(r.status_code for r in responses)
-    # Counted before argon2 ran: exactly 3 were checked, the 17 others never reached argon2.
-    assert statuses == [401] * 3 + [429] * 17
+    # Counted before argon2 ran: 3 were let through to a check, the 17 others never reached it.
+    assert_refused_past_the_limit(responses, let_through=3)
     assert_contract(next(r for r in responses if r.status_code == 429))
 
 
@@ -63,7 +76,7 @@ def test_parallel_wrong_logins_cannot_slip_past_the_limit(gunicorn_server):
         f"{server.base_url}/api/login", json={"username": "serg", "password": f"guess-{i}"},
         timeout=60))
 
-    assert sorted(r.status_code for r in responses) == [401] * 5 + [429] * 15
+    assert_refused_past_the_limit(responses, let_through=5)
 
 
 def test_a_storm_of_password_checks_gets_503_and_the_booths_are_served(app, gunicorn_server):

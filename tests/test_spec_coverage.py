@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import tomllib
 
 from openapi_spec_validator import validate
 
 from tests.contract import spec_document
+from tests.support import ROOT
 
 
 def app_operations(app) -> set[tuple[str, str]]:
@@ -39,3 +41,9 @@ def test_the_spec_is_valid_openapi_31_with_a_semver_version():
     validate(document)
     assert document["openapi"].startswith("3.1")
     assert re.fullmatch(r"\d+\.\d+\.\d+", document["info"]["version"])
+
+
+def test_the_package_carries_the_contracts_version():
+    """One version number: a release of the package is a release of its API contract."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["version"] == spec_document()["info"]["version"]

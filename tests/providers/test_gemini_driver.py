@@ -146,7 +146,7 @@ def test_latency_beyond_deadline_is_a_timeout_within_the_deadline(gemini, gemini
     error = failure(gemini, job(), seconds=1.0)
 
     assert error.code == "provider_timeout"
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 2.0  # the promise: the deadline + 1 s
     assert gemini_fake.requests[0].ended is None, "the driver waited for the slow answer"
 
 

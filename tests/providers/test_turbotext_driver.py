@@ -178,7 +178,7 @@ def test_queue_never_ready_is_a_timeout_within_the_deadline(turbotext, turbotext
 
     assert error.code == "provider_timeout"
     assert error.details["polls"] > 1
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 2.0  # the promise: the deadline + 1 s
 
 
 @pytest.mark.parametrize("mode", ["latency=3000", "latency=3000,at=poll"])
@@ -189,7 +189,7 @@ def test_latency_beyond_deadline_is_a_timeout(turbotext, turbotext_fake, links, 
     error = failure(turbotext, job(links), seconds=1.0)
 
     assert error.code == "provider_timeout"
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 2.0  # the promise: the deadline + 1 s
     assert turbotext_fake.requests[-1].ended is None, "the driver waited for the slow answer"
 
 
