@@ -36,6 +36,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.server import booth_form  # noqa: E402
+
 PASSWORD = "bench-ingest-password"
 BOUNDARY = "----------------------bench0123456789"
 
@@ -124,15 +126,7 @@ def booth_body(side: int) -> bytes:
     image = Image.effect_noise((side, side * 2 // 3), 64).convert("RGB")
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
-    parts = [('name="password"', PASSWORD.encode()), ('name="name"', b"BENCH-BOOTH"),
-             ('name="fileToUpload"; filename="IMG.JPG"\r\nContent-Type: image/jpeg',
-              out.getvalue())]
-    chunks = []
-    for disposition, data in parts:
-        chunks += [f"--{BOUNDARY}\r\nContent-Disposition: form-data; {disposition}\r\n\r\n"
-                   .encode(), data, b"\r\n"]
-    chunks.append(f"--{BOUNDARY}--\r\n".encode())
-    return b"".join(chunks)
+    return booth_form(out.getvalue(), PASSWORD, BOUNDARY)
 
 
 def send(base: str, body: bytes, count: int) -> None:

@@ -40,16 +40,18 @@ def free_port() -> int:
 
 
 def start_gunicorn(env: dict[str, str], workers: int, log_path: Path,
-                   port: int | None = None) -> tuple[subprocess.Popen, str]:
+                   port: int | None = None, app_dir: Path = ROOT) -> tuple[subprocess.Popen, str]:
     """``gunicorn -c gunicorn.conf.py`` (gevent workers) with ``env``; (process, base URL) once
-    /healthz answers."""
+    /healthz answers. ``app_dir``: the checkout to serve (its code first on the path)."""
     port = port or free_port()
     full_env = {**os.environ, **env, "PHOTOSLOT_BIND": f"127.0.0.1:{port}",
                 "PHOTOSLOT_WORKERS": str(workers),
                 "PROMETHEUS_MULTIPROC_DIR": str(log_path.parent / "prometheus")}
+    if app_dir != ROOT:
+        full_env["PYTHONPATH"] = str(app_dir)
     log = open(log_path, "wb")  # noqa: SIM115  (kept open for the server's lifetime)
     process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
-                               cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+                               cwd=app_dir, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -62,6 +64,18 @@ def start_gunicorn(env: dict[str, str], workers: int, log_path: Path,
             time.sleep(0.1)
     process.terminate()
     raise SystemExit(f"gunicorn did not come up; see {log_path}")
+
+
+def booth_form(photo: bytes, password: str, boundary: str) -> bytes:
+    """DSLR Remote Pro's multipart body: the password and the booth's name, then the photo."""
+    parts = [('name="password"', password.encode()), ('name="name"', b"BENCH-BOOTH"),
+             ('name="fileToUpload"; filename="IMG_0001.JPG"\r\nContent-Type: image/jpeg', photo)]
+    chunks = []
+    for disposition, data in parts:
+        chunks += [f"--{boundary}\r\nContent-Disposition: form-data; {disposition}\r\n\r\n"
+                   .encode(), data, b"\r\n"]
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks)
 
 
 def measure(send: Callable[[], requests.Response], count: int, warmup: int) -> list[float]:

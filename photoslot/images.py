@@ -1,13 +1,15 @@
 """Image helpers shared by ingest, templates, thumbnails and the local provider: sniff by magic
-bytes, decode safely, and encode every output one way (one transparency rule, one JPEG quality
-per purpose)."""
+bytes, decode safely, reduce a photo to a provider's working size, and encode every output one
+way (one transparency rule, one JPEG quality per purpose)."""
 
 from __future__ import annotations
 
 import io
-from typing import Literal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from photoslot.errors import ApiError
 from photoslot.offload import off_loop
@@ -15,9 +17,17 @@ from photoslot.offload import off_loop
 ACCEPTED_MIMES = ("image/jpeg", "image/png", "image/webp")
 #: Pillow's guard: images with more pixels than this are refused (decompression bombs).
 MAX_IMAGE_PIXELS = 60_000_000
-#: JPEG quality by purpose: what the booth prints, what admins glance at, the JSON preview.
-JPEG_QUALITY = {"result": 92, "thumbnail": 82, "preview": 75}
-Purpose = Literal["result", "thumbnail", "preview"]
+#: JPEG quality by purpose: what the booth prints, what a provider works from, what admins
+#: glance at, the JSON preview.
+JPEG_QUALITY = {"result": 92, "provider": 90, "thumbnail": 82, "preview": 75}
+Purpose = Literal["result", "provider", "thumbnail", "preview"]
+#: libjpeg's DCT scaling (besides 1/1): a JPEG decoded at 1/8 still reads every entropy-coded
+#: byte (so a truncated file is caught), but skips most of the pixel work.
+_DCT_DENOMINATORS = (8, 4, 2)
+_ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
+
+#: What an image can be read from: its bytes or a file (a spooled upload).
+Source = bytes | Path
 
 
 def limit_decoded_pixels() -> None:
@@ -36,9 +46,54 @@ def sniff_mime(head: bytes) -> str | None:
     return None
 
 
-def require_image(data: bytes) -> tuple[str, int, int]:
-    """(mime, width, height), or ApiError 415 (not an accepted type) / 422 (undecodable, bomb)."""
-    mime = sniff_mime(data[:16])
+def require_image(source: Source) -> tuple[str, int, int]:
+    """(mime, width, height), or ApiError 415 (not an accepted type) / 422 (undecodable, bomb).
+
+    Checked without a full decode: the header (and its pixel count against the bomb limit), then
+    a JPEG is decoded at 1/8 scale and a PNG or WEBP in full — every byte of the picture is read.
+    Runs on the CPU thread."""
+    mime = _sniff_source(source)
+    with _opened(source) as image:
+        width, height = image.size  # before the draft decode shrinks it
+        off_loop(_check_decodes, image)
+        return mime, width, height
+
+
+@dataclass(frozen=True)
+class ProviderInput:
+    """An image as it goes to a provider: its bytes, their type and size in pixels."""
+
+    data: bytes
+    mime: str
+    width: int
+    height: int
+    data_is_original: bool = False  # the upload's own bytes (max_input_side 0)
+
+
+def provider_input(source: Source, max_side: int) -> tuple[str, ProviderInput]:
+    """(the upload's mime, what the provider gets): ``source`` checked like ``require_image``
+    and, unless ``max_side`` is 0, reduced to fit ``max_side``: decoded once (a JPEG at a DCT
+    draft scale, see ``_draft_size``), turned upright by its EXIF orientation, metadata dropped,
+    encoded once (a PNG or a transparent image as PNG, else JPEG). ``max_side`` 0 hands over the
+    original bytes unchanged."""
+    mime = _sniff_source(source)
+    if max_side == 0:
+        with _opened(source) as image:
+            width, height = image.size  # before the draft decode shrinks it
+            off_loop(_check_decodes, image)
+        data = source if isinstance(source, bytes) else source.read_bytes()
+        return mime, ProviderInput(data, mime, width, height, data_is_original=True)
+    with _opened(source) as image:
+        return mime, off_loop(_reduce, image, max_side)
+
+
+def _sniff_source(source: Source) -> str:
+    if isinstance(source, bytes):
+        head = source[:16]
+    else:
+        with source.open("rb") as file:
+            head = file.read(16)
+    mime = sniff_mime(head)
     if mime is None:
         raise ApiError(
             415,
@@ -46,18 +101,84 @@ def require_image(data: bytes) -> tuple[str, int, int]:
             "the file is not a JPEG, PNG or WEBP image",
             {"accepted": list(ACCEPTED_MIMES)},
         )
-    try:
-        with Image.open(io.BytesIO(data)) as image:  # reads the header only
-            if image.width * image.height > Image.MAX_IMAGE_PIXELS:
-                raise Image.DecompressionBombError(f"{image.width}x{image.height} pixels")
-            off_loop(image.load)
-            return mime, image.width, image.height
-    except Image.DecompressionBombError as exc:
-        raise ApiError(422, "image_too_large", "the image has too many pixels", {
-            "max_pixels": Image.MAX_IMAGE_PIXELS, "reason": str(exc)}) from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    return mime
+
+
+class _opened:  # noqa: N801  (used as a context manager, like open())
+    """The image opened (header only) with its pixel count checked; Pillow's errors on the way
+    in or out become ApiError 422 (``image_too_large`` for a bomb, else ``invalid_image``)."""
+
+    def __init__(self, source: Source):
+        self._file: BinaryIO = (io.BytesIO(source) if isinstance(source, bytes)
+                                else source.open("rb"))
+        self._image: Image.Image | None = None
+
+    def __enter__(self) -> Image.Image:
+        try:
+            self._image = Image.open(self._file)  # reads the header only
+            if self._image.width * self._image.height > Image.MAX_IMAGE_PIXELS:
+                raise Image.DecompressionBombError(
+                    f"{self._image.width}x{self._image.height} pixels")
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, None)
+            raise
+        return self._image
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._image is not None:
+            self._image.close()
+        self._file.close()
+        if exc is None or isinstance(exc, ApiError) or not isinstance(exc, Exception):
+            return  # success, our own answer, or a gevent.Timeout / kill: let it pass
+        if isinstance(exc, Image.DecompressionBombError):
+            raise ApiError(422, "image_too_large", "the image has too many pixels", {
+                "max_pixels": Image.MAX_IMAGE_PIXELS, "reason": str(exc)}) from None
+        # A hostile file can make Pillow's decoders raise nearly anything (struct.error,
+        # IndexError, ...): whatever it is, the image is unusable.
         raise ApiError(422, "invalid_image", "the image cannot be decoded",
                        {"reason": str(exc)[:200]}) from None
+
+
+def _draft_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """The size to ask a JPEG draft for: libjpeg decodes at 1/1, 1/2, 1/4 or 1/8 scale. A scale
+    that lands just under ``max_side`` (at least 90 % of it) is taken as the result itself — no
+    resampling pass, which would cost as much as the decode (a 6000 px photo and 1536: 1500 px);
+    else the smallest scale still covering ``max_side``, resampled down after."""
+    longest = max(size)
+    for denominator in _DCT_DENOMINATORS:
+        if 0.9 * max_side <= longest / denominator <= max_side:
+            return (-(-size[0] // denominator), -(-size[1] // denominator))
+    scale = min(1.0, max_side / longest)
+    return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
+
+
+def _is_jpeg(image: Image.Image) -> bool:
+    # A JPEG with a multi-picture (MPF) segment — many cameras and phones write one — opens as
+    # "MPO", a JPEG subclass: it has the same DCT draft mode.
+    return image.format in ("JPEG", "MPO")
+
+
+def _check_decodes(image: Image.Image) -> None:
+    """Decode every byte of ``image`` (a JPEG at 1/8 scale); Pillow's error if it cannot."""
+    if _is_jpeg(image):
+        image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
+    image.load()
+
+
+def _reduce(image: Image.Image, max_side: int) -> ProviderInput:
+    if _is_jpeg(image):
+        image.draft(image.mode, _draft_size(image.size, max_side))
+    image.load()
+    has_alpha = image.mode in _ALPHA_MODES or "transparency" in image.info
+    # PNG stays lossless PNG; JPEG and WEBP become JPEG unless they carry transparency.
+    mime = "image/png" if has_alpha or image.format == "PNG" else "image/jpeg"
+    if has_alpha and image.mode not in ("RGBA", "LA"):
+        image = image.convert("RGBA")  # a palette would resize by nearest neighbour
+    elif image.mode not in ("RGB", "L", "RGBA", "LA"):
+        image = image.convert("RGB")
+    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=None)
+    image = ImageOps.exif_transpose(image)  # after the resize: fewer pixels to turn
+    return ProviderInput(encode(image, mime, "provider"), mime, image.width, image.height)
 
 
 def booth_format(upload_mime: str) -> str:
@@ -88,11 +209,13 @@ def encode(image: Image.Image, mime: str, purpose: Purpose = "result") -> bytes:
     return out.getvalue()
 
 
-def convert(data: bytes, mime: str) -> bytes:
-    """Re-encode a decodable image as ``mime`` (a provider's PNG as the booth's JPEG)."""
-    return off_loop(_convert, data, mime)
-
-
-def _convert(data: bytes, mime: str) -> bytes:
-    with Image.open(io.BytesIO(data)) as image:
-        return encode(image, mime)
+def booth_image(data: bytes, wanted: str) -> tuple[bytes, str, int, int]:
+    """(bytes, mime, width, height) of a provider's image as the booth gets it: checked like
+    ``require_image`` and re-encoded as ``wanted`` unless it already is — decoded once."""
+    mime = _sniff_source(data)
+    with _opened(data) as image:
+        width, height = image.size
+        if mime == wanted:
+            off_loop(_check_decodes, image)
+            return data, mime, width, height
+        return off_loop(encode, image, wanted), wanted, width, height

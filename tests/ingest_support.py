@@ -26,6 +26,9 @@ BOUNDARY = "------------------------0903a1b2c3d4e5f6"
 BOOTH_CAPTURE = Path(__file__).resolve().parent / "data" / "dslr-remote-pro-request.txt"
 
 
+GPS_IFD, MAKE, MODEL, ORIENTATION = 0x8825, 0x010F, 0x0110, 0x0112
+
+
 def photo_bytes(size: tuple[int, int] = (64, 48), fmt: str = "JPEG") -> bytes:
     """A colourful real image (so grayscale/sepia visibly change it)."""
     image = Image.new("RGB", size)
@@ -33,6 +36,18 @@ def photo_bytes(size: tuple[int, int] = (64, 48), fmt: str = "JPEG") -> bytes:
                    for y in range(size[1]) for x in range(size[0])])
     out = io.BytesIO()
     image.save(out, fmt)
+    return out.getvalue()
+
+
+def camera_jpeg(size: tuple[int, int], orientation: int = 1) -> bytes:
+    """Left half red, right half blue, with a camera's EXIF (maker, model, GPS, orientation)."""
+    image = Image.new("RGB", size, "blue")
+    image.paste("red", (0, 0, size[0] // 2, size[1]))
+    exif = Image.Exif()
+    exif[MAKE], exif[MODEL], exif[ORIENTATION] = "BoothCam", "SN-123456", orientation
+    exif[GPS_IFD] = {1: "N", 2: (55.0, 45.0, 0.0), 3: "E", 4: (37.0, 37.0, 0.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95, exif=exif)
     return out.getvalue()
 
 

@@ -16,9 +16,13 @@ if TYPE_CHECKING:
     from photoslot.config import Config
 
 __all__ = [
-    "Deadline", "ERROR_CODES", "InputImage", "Provider", "ProviderError", "ProviderRequest",
-    "ProviderResult", "ops_text",
+    "Deadline", "ERROR_CODES", "INPUT_SIDE_PARAM", "InputImage", "Provider", "ProviderError",
+    "ProviderRequest", "ProviderResult", "input_side_schema", "ops_text",
 ]
+
+#: The slot param the gateway itself consumes (ADR 0015), never passed on to a driver: the
+#: longest side, in pixels, of the photo and templates sent to the provider; 0 sends originals.
+INPUT_SIDE_PARAM = "max_input_side"
 
 ERROR_CODES = frozenset(
     {
@@ -83,6 +87,18 @@ def ops_text(text: str, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def input_side_schema(default: int) -> dict[str, Any]:
+    """The JSON Schema of ``max_input_side`` with a provider's own default."""
+    return {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 8192,
+        "default": default,
+        "description": "Longest side in pixels of the photo and templates sent to the provider "
+                       "(reduced, upright, without metadata); 0 sends the originals.",
+    }
+
+
 @dataclass(frozen=True)
 class InputImage:
     """An image handed to a provider: its bytes and an absolute public link to the same bytes."""
@@ -125,6 +141,8 @@ class Provider(ABC):
     needs_template: ClassVar[frozenset[str]] = frozenset()
     #: what an operator must do when ``is_configured()`` is False (shown by slots and the CLI)
     setup_hint: ClassVar[str] = ""
+    #: ``max_input_side`` when a slot does not set it (0: the originals; see the README)
+    default_input_side: ClassVar[int] = 0
 
     def __init__(self, config: Config):
         self.config = config
@@ -132,6 +150,11 @@ class Provider(ABC):
     def is_configured(self) -> bool:
         """True when the provider has what it needs to be called (e.g. an API key)."""
         return True
+
+    @classmethod
+    def input_side(cls, params: dict[str, Any]) -> int:
+        """The longest side of the images this slot sends (``max_input_side``, else default)."""
+        return int(params.get(INPUT_SIDE_PARAM, cls.default_input_side))
 
     def check_live(self, deadline: Deadline) -> str:
         """Make one minimal real call proving endpoint and key work; ProviderError otherwise."""

@@ -16,17 +16,23 @@ from google import genai
 from google.genai import errors, types
 
 from photoslot.providers.base import (
+    INPUT_SIDE_PARAM,
     Deadline,
     Provider,
     ProviderError,
     ProviderRequest,
     ProviderResult,
+    input_side_schema,
 )
 
 if TYPE_CHECKING:
     from photoslot.config import Config
 
 DEFAULT_MODEL = "gemini-2.5-flash-image"
+#: Gemini's image models answer at about one megapixel (1024x1024 for 1:1, 1536 px long side at
+#: most for 21:9) and bill an input image at a flat ~1,100-1,300 tokens whatever its size: 1536 px
+#: keeps every detail the model can use (README "Provider input size").
+DEFAULT_INPUT_SIDE = 1536
 # google-genai 3.3 defaults to "v1"; Google documents image generation on v1beta.
 API_VERSION = "v1beta"
 TEXT_LIMIT = 300
@@ -50,6 +56,7 @@ PARAMS_SCHEMA: dict[str, Any] = {
     "properties": {
         "prompt": {"type": "string", "minLength": 1},
         "model": {"type": "string", "default": DEFAULT_MODEL, "pattern": "^[a-z0-9][a-z0-9.-]*$"},
+        INPUT_SIDE_PARAM: input_side_schema(DEFAULT_INPUT_SIDE),
     },
     "required": ["prompt"],
     "additionalProperties": False,
@@ -63,6 +70,7 @@ class GeminiProvider(Provider):
     operations = {"edit": PARAMS_SCHEMA, "compose": PARAMS_SCHEMA}
     needs_template = frozenset({"compose"})
     setup_hint = "set GEMINI_API_KEY"
+    default_input_side = DEFAULT_INPUT_SIDE
 
     def __init__(self, config: Config):
         super().__init__(config)

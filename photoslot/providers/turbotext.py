@@ -22,11 +22,13 @@ from urllib3.exceptions import ReadTimeoutError
 
 from photoslot.log import log_event
 from photoslot.providers.base import (
+    INPUT_SIDE_PARAM,
     Deadline,
     Provider,
     ProviderError,
     ProviderRequest,
     ProviderResult,
+    input_side_schema,
 )
 from photoslot.providers.result_links import ResultLinkPolicy
 
@@ -37,6 +39,10 @@ log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 300
 SCHEMA = "https://json-schema.org/draft/2020-12/schema"
+#: Turbotext publishes no input size; its image-to-image results come back at about 1-1.5 Mpx, so
+#: 1536 px loses nothing it uses while its download from our link stays small (README).
+DEFAULT_INPUT_SIDE = 1536
+_INPUT_SIDE = {INPUT_SIDE_PARAM: input_side_schema(DEFAULT_INPUT_SIDE)}
 OPERATIONS: dict[str, dict[str, Any]] = {
     "generate_image2image": {
         "$schema": SCHEMA,
@@ -48,6 +54,7 @@ OPERATIONS: dict[str, dict[str, Any]] = {
             "scale": {"type": "number", "minimum": 0.1, "maximum": 20, "default": 7.5},
             "negative_prompt": {"type": "string"},
             "original_language": {"type": "string", "default": "ru"},
+            **_INPUT_SIDE,
         },
         "required": ["content"],
         "additionalProperties": False,
@@ -55,13 +62,13 @@ OPERATIONS: dict[str, dict[str, Any]] = {
     "mix_images": {
         "$schema": SCHEMA,
         "type": "object",
-        "properties": {"content": {"type": "string", "minLength": 1}},
+        "properties": {"content": {"type": "string", "minLength": 1}, **_INPUT_SIDE},
         "additionalProperties": False,
     },
     "deepfake_photo": {
         "$schema": SCHEMA,
         "type": "object",
-        "properties": {"face_restore": {"type": "boolean", "default": False}},
+        "properties": {"face_restore": {"type": "boolean", "default": False}, **_INPUT_SIDE},
         "additionalProperties": False,
     },
 }
@@ -74,6 +81,7 @@ class TurbotextProvider(Provider):
     operations = OPERATIONS
     needs_template = frozenset({"mix_images", "deepfake_photo"})
     setup_hint = "set TURBOTEXT_API_KEY"
+    default_input_side = DEFAULT_INPUT_SIDE
     #: pause between ``get_result`` polls; tests shorten it
     poll_interval_s: ClassVar[float] = 1.0
     max_answer_bytes: ClassVar[int] = 1024 * 1024

@@ -69,7 +69,8 @@ def test_gemini_compose_receives_the_photo_then_the_registered_template(
     template = png((50, 40), (20, 40, 220, 255))
     template_id = register(client, headers, template)
     slot = configure(client, headers, "slot-008", provider="gemini", operation="compose",
-                     params={"prompt": "Place the guest into the template"},
+                     # the originals, byte for byte (reductions: test_provider_input.py)
+                     params={"prompt": "Place the guest into the template", "max_input_side": 0},
                      template_media_ids=[template_id], enabled=True)
     assert [t["id"] for t in slot["template_media"]] == [template_id]
 

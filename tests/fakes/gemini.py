@@ -19,7 +19,7 @@ import uuid
 from typing import Any
 
 from tests.fakes import FakeServer, RecordedRequest, Reply, latency_of, run_cli
-from tests.fakes.images import open_image, transform
+from tests.fakes.images import image_size, open_image, transform
 
 DEFAULT_API_KEY = "fake-gemini-key"
 PATH = re.compile(r"/v1beta/models/([A-Za-z0-9._-]+):generateContent")
@@ -69,8 +69,12 @@ def google_error(code: int, message: str, reason: str | None = None) -> Reply:
     return Reply.json(code, {"error": error})
 
 
-def parse_request(body: bytes, content_type: str) -> tuple[str, list[tuple[str, bytes]]]:
-    """Validate a generateContent body; return the prompt text and the (mime, bytes) images."""
+def parse_request(body: bytes, content_type: str,
+                  decode_images: bool = True) -> tuple[str, list[tuple[str, bytes]]]:
+    """Validate a generateContent body; return the prompt text and the (mime, bytes) images.
+
+    ``decode_images``: decode every inline image in full (else its header only, as a benchmark
+    needs: a 24 Mpx decode in the fake would steal the CPU the gateway is measured on)."""
     if not content_type.startswith("application/json"):
         raise WireError(f"Content-Type must be application/json, got {content_type!r}")
     try:
@@ -100,7 +104,7 @@ def parse_request(body: bytes, content_type: str) -> tuple[str, list[tuple[str, 
                 f"* GenerateContentRequest.contents[{i}].parts: contents.parts must not be empty."
             )
         for j, part in enumerate(parts):
-            _parse_part(part, f"contents[{i}].parts[{j}]", texts, images)
+            _parse_part(part, f"contents[{i}].parts[{j}]", texts, images, decode_images)
     modalities = (payload.get("generationConfig") or {}).get("responseModalities")
     if modalities is not None and "IMAGE" not in [str(m).upper() for m in modalities]:
         raise WireError("fake: generationConfig.responseModalities must include IMAGE")
@@ -109,7 +113,8 @@ def parse_request(body: bytes, content_type: str) -> tuple[str, list[tuple[str, 
     return "\n".join(texts), images
 
 
-def _parse_part(part: Any, where: str, texts: list[str], images: list[tuple[str, bytes]]) -> None:
+def _parse_part(part: Any, where: str, texts: list[str], images: list[tuple[str, bytes]],
+                decode_images: bool = True) -> None:
     # Google's JSON parser accepts proto field names in camelCase and snake_case alike, and the
     # SDK really sends {"inlineData": {"data", "mime_type"}}, so both spellings are allowed here.
     if not isinstance(part, dict) or len(part) != 1:
@@ -128,7 +133,7 @@ def _parse_part(part: Any, where: str, texts: list[str], images: list[tuple[str,
         raise WireError(
             f"Invalid value at '{where}.inline_data.data' (TYPE_BYTES), Base64 decoding failed"
         )
-    if open_image(data) is None:
+    if (open_image(data) if decode_images else image_size(data)) is None:
         raise WireError(
             "Unable to process input image. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"
         )
@@ -164,10 +169,15 @@ class FakeGemini(FakeServer):
         }
     )
 
-    def __init__(self, *, api_key: str = DEFAULT_API_KEY, huge_mb: int = 24, **kwargs: Any):
+    def __init__(self, *, api_key: str = DEFAULT_API_KEY, huge_mb: int = 24,
+                 answer: bytes | None = None, decode_images: bool = True, **kwargs: Any):
+        """``answer``: the PNG every successful call returns (default: the photo transformed);
+        ``decode_images``: see ``parse_request``."""
         super().__init__(**kwargs)
         self.api_key = api_key
         self.huge_mb = huge_mb
+        self.answer = answer
+        self.decode_images = decode_images
 
     def handle(self, record: RecordedRequest) -> Reply:
         """Check route, key and body strictly, then answer according to the mode."""
@@ -190,7 +200,8 @@ class FakeGemini(FakeServer):
             name = f"models/{model_match.group(1)}"
             return Reply.json(200, {"name": name, "displayName": model_match.group(1)})
         try:
-            prompt, images = parse_request(record.body, record.headers.get("content-type", ""))
+            prompt, images = parse_request(record.body, record.headers.get("content-type", ""),
+                                           self.decode_images)
         except WireError as exc:
             return google_error(400, str(exc))
         record.info.update(model=match.group(1), prompt=prompt, images=[m for m, _ in images])
@@ -237,7 +248,7 @@ class FakeGemini(FakeServer):
         image_part = {
             "inlineData": {
                 "mimeType": "image/png",
-                "data": base64.b64encode(transform(photo)).decode(),
+                "data": base64.b64encode(self.answer or transform(photo)).decode(),
             }
         }
         text = (

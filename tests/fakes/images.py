@@ -37,6 +37,15 @@ def open_image(data: bytes) -> Image.Image | None:
     return image
 
 
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """The image's size from its header alone, or None when Pillow cannot identify it."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
 def transform(data: bytes) -> bytes:
     """What the fakes "generate": the input inverted and mirrored, as PNG."""
     image = open_image(data)

@@ -207,9 +207,11 @@ class FakeTurbotext(FakeServer):
         except (urllib.error.URLError, OSError, ValueError) as exc:
             entry["error"] = str(exc)
             return None
-        if open_image(data) is None:
+        image = open_image(data)
+        if image is None:
             entry["error"] = "not an image"
             return None
+        entry["size"], entry["bytes"] = image.size, len(data)
         return data
 
 

@@ -6,11 +6,14 @@ overlap test at the end goes through a real gunicorn.
 
 from __future__ import annotations
 
+import io
 import threading
 
 import pytest
 import requests
+from PIL import Image
 
+from photoslot.providers.gemini import GeminiProvider
 from tests.contract import assert_contract
 from tests.fakes import gemini as fake_gemini
 from tests.fakes.images import same_pixels, transform
@@ -19,6 +22,7 @@ from tests.ingest_support import (
     assert_failed_job,
     bind_template,
     booth_parts,
+    camera_jpeg,
     close_pixels,
     configure_slot,
     content_type,
@@ -81,6 +85,49 @@ def test_a_png_upload_gets_the_png_pixels_unchanged(gemini_app):
     assert response.status_code == 200
     assert response.mimetype == "image/png"
     assert same_pixels(response.data, transform(photo))
+
+
+def sent_images(gemini_fake) -> list[tuple[str, bytes]]:
+    [call] = gemini_fake.requests
+    return fake_gemini.parse_request(call.body, call.headers["content-type"])[1]
+
+
+def test_the_photo_and_template_go_reduced_upright_and_without_metadata(gemini_app, gemini_fake):
+    bind_template(gemini_app, "slot-003", photo_bytes((900, 600), fmt="PNG"))
+    configure_slot(gemini_app, provider="gemini", operation="compose",
+                   params={"prompt": PROMPT, "max_input_side": 300})
+    photo = camera_jpeg((1200, 800), orientation=6)
+
+    response = ingest(gemini_app, photo)
+
+    assert response.status_code == 200, response.get_data(True)[:300]
+    [(photo_mime, sent_photo), (template_mime, sent_template)] = sent_images(gemini_fake)
+    assert (photo_mime, template_mime) == ("image/jpeg", "image/png")
+    sent = Image.open(io.BytesIO(sent_photo))
+    assert sent.size == (200, 300) and not sent.getexif()  # upright, GPS and serial gone
+    assert Image.open(io.BytesIO(sent_template)).size == (300, 200)
+    # The booth still gets the provider's full answer (the fake mirrors what it got), as JPEG.
+    assert response.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(response.data)).size == (200, 300)
+
+
+def test_by_default_a_camera_original_goes_at_the_providers_working_size(gemini_app,
+                                                                          gemini_fake):
+    response = ingest(gemini_app, camera_jpeg((3200, 2400)))
+
+    assert response.status_code == 200
+    [(_, sent_photo)] = sent_images(gemini_fake)
+    assert max(Image.open(io.BytesIO(sent_photo)).size) <= GeminiProvider.default_input_side
+
+
+def test_max_input_side_zero_sends_the_original_bytes(gemini_app, gemini_fake):
+    configure_slot(gemini_app, provider="gemini", operation="edit",
+                   params={"prompt": PROMPT, "max_input_side": 0})
+    photo = camera_jpeg((1200, 800), orientation=6)
+
+    assert ingest(gemini_app, photo).status_code == 200
+
+    assert sent_images(gemini_fake) == [("image/jpeg", photo)]
 
 
 def test_compose_sends_the_photo_then_the_slot_template(gemini_app, gemini_fake):

@@ -28,6 +28,7 @@ from tests.ingest_support import (
     assert_failed_job,
     bind_template,
     booth_parts,
+    camera_jpeg,
     close_pixels,
     configure_slot,
     content_type,
@@ -128,6 +129,21 @@ def test_result_is_queued_polled_downloaded_and_answered(tt_app, server, fake, m
                                                          "generate_image2image")
     assert 0 < job.provider_ms <= job.total_ms
     assert_consistent(tt_app, media_root)
+
+
+def test_turbotext_downloads_the_reduced_photo_and_never_sees_max_input_side(tt_app, server,
+                                                                             fake):
+    configure_slot(tt_app, provider="turbotext", operation="generate_image2image",
+                   params={**PARAMS, "max_input_side": 400})
+
+    response = requests.post(f"{server.base_url}{URL}",
+                             data=multipart(booth_parts(camera_jpeg((1600, 1200), 6))),
+                             headers={"Content-Type": content_type()}, timeout=30)
+
+    assert response.status_code == 200, response.text[:300]
+    [download] = fake.downloads
+    assert download["size"] == (300, 400)  # the input link serves the reduced, upright photo
+    assert "max_input_side" not in created_form(fake)
 
 
 @pytest.mark.parametrize(

@@ -61,9 +61,9 @@ def test_image2image_queues_polls_and_downloads(turbotext, turbotext_fake, image
         "negative_prompt": "blur",
     }
     assert len(polls) == 3  # two "reconnect" answers, then the result
-    assert turbotext_fake.downloads == [
-        {"field": "url", "url": links["photo"], "status": 200, "error": None}
-    ]
+    [download] = turbotext_fake.downloads
+    assert {key: download[key] for key in ("field", "url", "status", "error")} == {
+        "field": "url", "url": links["photo"], "status": 200, "error": None}
     assert [r.path for r in image_host.requests] == ["/public/media/photo"]
 
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from photoslot.errors import ApiError
-from photoslot.images import booth_format, convert, require_image, sniff_mime
+from photoslot.images import booth_format, booth_image, require_image, sniff_mime
 
 
 def encode(fmt: str, size: tuple[int, int] = (8, 6)) -> bytes:
@@ -54,7 +54,12 @@ def test_the_booth_gets_jpeg_unless_it_sent_png(upload, answer):
 def test_transparent_png_becomes_jpeg_on_white():
     buffer = io.BytesIO()
     Image.new("RGBA", (8, 6), (255, 0, 0, 0)).save(buffer, "PNG")
-    jpeg = convert(buffer.getvalue(), "image/jpeg")
-    assert require_image(jpeg) == ("image/jpeg", 8, 6)
+    jpeg, mime, width, height = booth_image(buffer.getvalue(), "image/jpeg")
+    assert (mime, width, height) == ("image/jpeg", 8, 6) == require_image(jpeg)
     assert Image.open(io.BytesIO(jpeg)).getpixel((4, 3)) >= (250, 250, 250)
-    assert require_image(convert(jpeg, "image/png")) == ("image/png", 8, 6)
+    assert require_image(booth_image(jpeg, "image/png")[0]) == ("image/png", 8, 6)
+
+
+def test_an_image_already_in_the_booths_format_is_passed_through():
+    jpeg = booth_image(encode("PNG"), "image/jpeg")[0]
+    assert booth_image(jpeg, "image/jpeg") == (jpeg, "image/jpeg", 8, 6)

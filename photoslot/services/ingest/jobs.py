@@ -14,6 +14,7 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import gevent
@@ -30,6 +31,7 @@ from photoslot.models.base import new_uuid
 from photoslot.models.media import new_token
 from photoslot.providers import get_provider
 from photoslot.providers.base import (
+    INPUT_SIDE_PARAM,
     Deadline,
     InputImage,
     ProviderError,
@@ -55,6 +57,9 @@ THUMBNAIL_MIN_REMAINING_S = 1.0
 #: Left for writing the result and its rows: the thumbnail must be done this long before the
 #: deadline, or the result goes without one.
 COMMIT_RESERVE_S = 0.5
+#: Reduced templates kept per worker (a few hundred kB each): a slot's templates are reduced
+#: once, not at every ingest.
+REDUCED_TEMPLATES_CACHED = 32
 
 
 def processing_timeout(message: str) -> ApiError:
@@ -78,6 +83,15 @@ class SlotSnapshot:
 
 
 @dataclass(frozen=True)
+class ReceivedPhoto:
+    """The booth's upload as received: its spool file, its size and its type."""
+
+    spooled_path: str
+    size: int
+    mime: str
+
+
+@dataclass(frozen=True)
 class OpenJob:
     """A committed ``pending`` job and everything the provider call needs."""
 
@@ -85,10 +99,11 @@ class OpenJob:
     slot: SlotSnapshot
     input_path: str
     input_media_id: str
-    photo: InputImage
+    photo: InputImage  # what the provider gets (reduced unless max_input_side is 0)
     templates: tuple[InputImage, ...]
     deadline: Deadline
     arrived_mono: float
+    booth_mime: str  # what the booth gets back (images.booth_format of its upload)
 
 
 @dataclass(frozen=True)
@@ -105,30 +120,44 @@ class JobResult:
     total_ms: int
 
 
-def open_job(slot: SlotSnapshot, spooled_path: str, data: bytes, mime: str,
-             size: tuple[int, int], client_meta: dict, arrived_at: datetime,
-             arrived_mono: float, deadline: Deadline, is_test: bool = False) -> OpenJob:
+def input_side(slot: SlotSnapshot) -> int:
+    """The longest side of the images the slot's provider gets (``max_input_side``, else the
+    driver's default; 0 = the originals)."""
+    try:
+        return get_provider(slot.provider).input_side(slot.params)
+    except KeyError:  # not installed: call_provider answers provider_unavailable
+        return 0
+
+
+def open_job(slot: SlotSnapshot, received: ReceivedPhoto, photo: images.ProviderInput,
+             client_meta: dict, arrived_at: datetime, arrived_mono: float, deadline: Deadline,
+             is_test: bool = False) -> OpenJob:
     """Commit the ``pending`` job and its ``input`` media object (TTL = T_sync) before any
-    provider work; the spooled upload is moved to the input's final path.
+    provider work. The input is what the provider gets — its public link serves the same bytes
+    (Turbotext downloads it): the reduced photo is written in place of the spooled upload, an
+    unreduced one is moved there.
 
     ``arrived_at``/``arrived_mono``: when the request arrived (wall clock for the rows, monotonic
     for ``total_ms``), whatever budget ``deadline`` was given."""
     config = current_config()
     job_id, media_id, token = new_uuid(), new_uuid(), new_token()
-    path = store.relative_path("input", media_id, mime)
-    os.replace(store.resolve(spooled_path), store.resolve(path))
+    path = store.relative_path("input", media_id, photo.mime)
+    if photo.data_is_original:
+        os.replace(store.resolve(received.spooled_path), store.resolve(path))
+    else:
+        store.write_bytes(path, photo.data, durable=False)  # lives until the job ends
     try:
         final.connect_within(deadline)  # DeadlinePassed: no job, the caller answers 504
         db.session.add(JobHistory(
             id=job_id, slot_id=slot.id, provider=slot.provider, operation=slot.operation,
-            status="pending", started_at=arrived_at, input_bytes=len(data), is_test=is_test,
-            client_meta=client_meta))
+            status="pending", started_at=arrived_at, input_bytes=received.size,
+            is_test=is_test, client_meta=client_meta))
         db.session.add(MediaObject(
-            id=media_id, kind="input", path=path, mime=mime, size=len(data), width=size[0],
-            height=size[1], token=token, created_at=arrived_at,
+            id=media_id, kind="input", path=path, mime=photo.mime, size=len(photo.data),
+            width=photo.width, height=photo.height, token=token, created_at=arrived_at,
             expires_at=arrived_at + timedelta(seconds=config.t_sync_response_s),
             slot_id=slot.id, job_id=job_id))
-        templates = _templates(slot.id)
+        template_rows = _template_rows(slot.id)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -136,8 +165,10 @@ def open_job(slot: SlotSnapshot, spooled_path: str, data: bytes, mime: str,
         raise
     finally:
         db.session.close()
-    photo = InputImage(data, mime, store.media_url(token))
-    return OpenJob(job_id, slot, path, media_id, photo, templates, deadline, arrived_mono)
+    templates = _templates(template_rows, slot.id, input_side(slot))  # no transaction waits
+    return OpenJob(job_id, slot, path, media_id,
+                   InputImage(photo.data, photo.mime, store.media_url(token)), templates,
+                   deadline, arrived_mono, images.booth_format(received.mime))
 
 
 def run(job: OpenJob) -> JobResult:
@@ -148,7 +179,9 @@ def run(job: OpenJob) -> JobResult:
     provider_started = time.monotonic()
     try:
         try:
-            request = ProviderRequest(job.id, job.slot.operation, job.slot.params, job.photo,
+            params = {name: value for name, value in job.slot.params.items()
+                      if name != INPUT_SIDE_PARAM}  # the gateway's own, not the driver's
+            request = ProviderRequest(job.id, job.slot.operation, params, job.photo,
                                       job.templates)
             result: ProviderResult | ProviderError = call_provider(job.slot.provider, request,
                                                                    job.deadline)
@@ -207,15 +240,11 @@ def call_provider(name: str, request: ProviderRequest, deadline: Deadline) -> Pr
 def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResult:
     """Check, convert and store the provider's image and finish the job ``done`` — all before
     the deadline, else DeadlinePassed (nothing kept)."""
-    wanted = images.booth_format(job.photo.mime)
+    wanted = job.booth_mime
     try:
         with job.deadline.bounded():  # the CPU thread may have a queue
-            mime, width, height = images.require_image(result.image)
-            image = result.image
-            if mime != wanted:
-                # Gemini and Turbotext answer PNG whatever they get; the booth expects what it
-                # sent.
-                image, mime = images.convert(image, wanted), wanted
+            # Gemini and Turbotext answer PNG whatever they get; the booth expects what it sent.
+            image, mime, width, height = images.booth_image(result.image, wanted)
     except ApiError as exc:
         raise _fail(job, ApiError(502, "provider_bad_response",
                                   f"the provider's image is unusable: {exc.message}"),
@@ -290,23 +319,49 @@ def _fail(job: OpenJob, error: ApiError, provider_ms: int,
                     {**error.details, "job_id": job.id, "timings": timings}, dict(error.headers))
 
 
-def _templates(slot_id: str) -> tuple[InputImage, ...]:
-    """The slot's live template images, in position order (a missing file is skipped, logged)."""
+@dataclass(frozen=True)
+class _TemplateRow:
+    media_id: str
+    path: str
+    mime: str
+    url: str
+
+
+def _template_rows(slot_id: str) -> list[_TemplateRow]:
+    """The slot's live template media, in position order."""
     rows = db.session.scalars(
         select(MediaObject).join(SlotTemplateMedia, SlotTemplateMedia.media_id == MediaObject.id)
         .where(SlotTemplateMedia.slot_id == slot_id).order_by(SlotTemplateMedia.position))
+    return [_TemplateRow(media.id, media.path, media.mime, store.media_url(media.token))
+            for media in rows if expired_at(media) is None]
+
+
+def _templates(rows: list[_TemplateRow], slot_id: str, max_side: int) -> tuple[InputImage, ...]:
+    """The template images as the provider gets them (a missing or unreadable file is skipped,
+    logged). Their links serve the stored originals."""
     templates = []
-    for media in rows:
-        if expired_at(media) is not None:
-            continue
+    for row in rows:
         try:
-            data = store.read_bytes(media.path)
-        except (OSError, store.MediaPathError) as exc:
-            log_event(log, "template_missing", level=logging.WARNING, media_id=media.id,
+            data, mime = _template_image(row.path, row.mime, max_side)
+        except (OSError, store.MediaPathError, ApiError) as exc:
+            log_event(log, "template_missing", level=logging.WARNING, media_id=row.media_id,
                       slot=slot_id, reason=str(exc)[:200])
             continue
-        templates.append(InputImage(data, media.mime, store.media_url(media.token)))
+        templates.append(InputImage(data, mime, row.url))
     return tuple(templates)
+
+
+def _template_image(path: str, mime: str, max_side: int) -> tuple[bytes, str]:
+    if max_side == 0:
+        return store.read_bytes(path), mime
+    reduced = _reduced_template(path, max_side)
+    return reduced.data, reduced.mime
+
+
+@lru_cache(maxsize=REDUCED_TEMPLATES_CACHED)
+def _reduced_template(path: str, max_side: int) -> images.ProviderInput:
+    # A template's file never changes under its path (a new upload is a new media id).
+    return images.provider_input(store.resolve(path), max_side)[1]
 
 
 def _ms_since(start: float) -> int:

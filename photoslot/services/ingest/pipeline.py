@@ -2,7 +2,8 @@
 
 Order of checks: unknown slot (404) → password (429 / 401) → disabled slot (404) → size while
 streaming (413) → magic bytes (415) → decodable, not a bomb (422). Only an accepted photo becomes
-a job. Everything spends one deadline from the request's arrival (ADR 0010): the body read (408
+a job; the decode that checks it also reduces it to the provider's working size (ADR 0015).
+Everything spends one deadline from the request's arrival (ADR 0010): the body read (408
 ``upload_timeout`` when it stalls), every wait for a database connection, image work and the
 provider call; past it the answer is 504.
 The body size is enforced here, not by Werkzeug's MAX_CONTENT_LENGTH (which refuses a long
@@ -116,14 +117,17 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
         if part is None:
             raise ApiError(400, "missing_file", "the upload has no file part",
                            {"expected_field": upload.FILE_FIELD_PREFERENCE[0]})
-        data = store.read_bytes(part.path)
-        context["bytes"] = len(data)
+        context["bytes"] = part.size
         with req.deadline.bounded():  # decoding waits for the CPU thread
-            mime, width, height = images.require_image(data)
+            # Checked and, for most providers, reduced in the same decode; the original is
+            # read from its spool file by Pillow, never held in memory whole (ADR 0015).
+            upload_mime, photo = images.provider_input(store.resolve(part.path),
+                                                       jobs.input_side(slot))
         meta = _client_meta(received.fields, req.query, part.filename)
         context["booth"] = meta.get("name")
-        job = jobs.open_job(slot, part.path, data, mime, (width, height), meta,
-                            req.arrived_at, req.arrived_mono, req.deadline, is_test=is_test)
+        received_photo = jobs.ReceivedPhoto(part.path, part.size, upload_mime)
+        job = jobs.open_job(slot, received_photo, photo, meta, req.arrived_at, req.arrived_mono,
+                            req.deadline, is_test=is_test)
     finally:
         received.discard()  # the photo part was moved into place by open_job, if it got there
     context["job_id"] = job.id

@@ -73,9 +73,13 @@ def resolve(relative: str) -> Path:
     return path
 
 
-def write_bytes(relative: str, data: bytes) -> int:
+def write_bytes(relative: str, data: bytes, durable: bool = True) -> int:
     """Write ``data`` atomically: a temp file, flushed to disk (fsync), renamed into place, the
-    directory flushed too; return the size. StorageError when the disk is full or read-only."""
+    directory flushed too; return the size. StorageError when the disk is full or read-only.
+
+    ``durable=False`` skips both flushes, for a file that lives only as long as its request (an
+    ingest's input): an fsync blocks the worker's whole event loop, and a crash loses that
+    request anyway."""
     path = resolve(relative)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -83,9 +87,11 @@ def write_bytes(relative: str, data: bytes) -> int:
             path.parent.mkdir(parents=True, exist_ok=True)
             with MediaWriter(tmp) as writer:
                 writer.write(data)
-                writer.sync()
+                if durable:
+                    writer.sync()
             os.replace(tmp, path)
-            _sync_directory(path.parent)
+            if durable:
+                _sync_directory(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
     return len(data)
