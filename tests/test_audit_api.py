@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from photoslot import clock
 from photoslot.extensions import db
 from photoslot.services import audit
 from photoslot.services.audit import Actor
@@ -90,3 +93,20 @@ def test_logins_and_rotations_show_up_in_the_journal(client, auth_headers):
     raw = response.get_data(as_text=True)
     for secret in ("bad-password-x", ADMIN_PASSWORDS["serg"], "journal-password", "$argon2"):
         assert secret not in raw
+
+
+def test_the_journal_service_filters_by_time_and_lists_its_filter_values(app):
+    with app.app_context():
+        audit.record("slot.update", "slot", "slot-001", {"name": ["a", "b"]}, audit.Actor("igor"))
+        db.session.commit()
+        clock.advance(timedelta(days=2))
+        audit.record("settings_changed", "setting", "ingest_password",
+                     {"ingest_password": ["***", "***"]}, audit.Actor("serg"))
+        db.session.commit()
+        boundary = clock.now() - timedelta(days=1)
+        newer = audit.query(since=boundary).items
+        older = audit.query(until=boundary).items
+        assert [item["entity"] for item in newer] == ["setting"]
+        assert [item["entity"] for item in older] == ["slot"]
+        assert audit.filter_values() == {"entities": ["setting", "slot"],
+                                         "actors": ["igor", "serg"]}

@@ -12,6 +12,7 @@ from photoslot import clock
 from photoslot.extensions import db
 from photoslot.models import JobHistory
 from photoslot.services.ingest.rejections import record_rejection
+from photoslot.services.stats import ingest_overview
 from photoslot.services.stats.percentiles import spreads
 from photoslot.services.stats.queries import hour_of, job_counts, job_figures
 from tests.contract import assert_contract, assert_error
@@ -244,3 +245,22 @@ def test_the_portable_figures_equal_the_native_ones(app, now):
                 assert native_counts == counts[group]
                 for name, spread in native_spread.items():
                     assert portable[group][name] == pytest.approx(spread, abs=0.11), (group, name)
+
+
+def test_the_ui_overview_is_the_api_figures_by_slot_and_booth_in_one_call(fixture_rows, app,
+                                                                         client, auth_headers):
+    by_slot = get_stats(client, auth_headers, "?window=24h&group=slot")
+    by_booth = get_stats(client, auth_headers, "?window=24h&group=booth")
+    with app.app_context():
+        overview = ingest_overview("24h")
+
+    def without_share(figures: dict) -> dict:
+        return {key: value for key, value in figures.items() if key != "timeout_share"}
+
+    assert without_share(overview["totals"]) == by_slot["totals"]
+    assert [without_share(g) for g in overview["by_slot"]] == by_slot["groups"]
+    assert [without_share(g) for g in overview["by_booth"]] == by_booth["groups"]
+    assert overview["hourly"] == by_slot["hourly"]
+    slot_001 = overview["by_slot"][0]
+    assert (slot_001["timeout"], slot_001["finished"], slot_001["timeout_share"]) == (1, 20, 0.05)
+    assert overview["by_slot"][3]["timeout_share"] is None  # slot-004: no finished job

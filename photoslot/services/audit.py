@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -86,9 +87,16 @@ def query(
     actor: str | None = None,
     limit: int = DEFAULT_PAGE,
     before: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> AuditPage:
-    """Rows matching the filters, newest first, ids below ``before`` (the previous page's end)."""
+    """Rows matching the filters, newest first, ids below ``before`` (the previous page's end),
+    recorded at or after ``since`` and before ``until``."""
     stmt = select(AuditLog).order_by(AuditLog.id.desc()).limit(limit + 1)
+    if since is not None:
+        stmt = stmt.where(AuditLog.at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditLog.at < until)
     for column, value in (
         (AuditLog.entity, entity),
         (AuditLog.entity_id, entity_id),
@@ -102,6 +110,12 @@ def query(
     page = rows[:limit]
     more = len(rows) > limit
     return AuditPage([_as_dict(row) for row in page], page[-1].id if more else None)
+
+
+def filter_values() -> dict[str, list[str]]:
+    """The entities and actors the journal holds, sorted (the choices of its filters)."""
+    return {name: sorted(value for value in db.session.scalars(select(column).distinct()) if value)
+            for name, column in (("entities", AuditLog.entity), ("actors", AuditLog.actor))}
 
 
 def _as_dict(row: AuditLog) -> dict[str, Any]:

@@ -104,4 +104,54 @@
     input.files = event.dataTransfer.files;
     zone.requestSubmit();
   });
+  // Settings: "Сгенерировать" fills both password fields with a strong random password and shows
+  // it once (it is not kept anywhere else); the hint under the field rates what is typed.
+  const ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";  // no 0/O, 1/l/I
+  function randomPassword(length) {
+    const values = new Uint32Array(length);
+    window.crypto.getRandomValues(values);
+    let text = "";
+    values.forEach(function (value) { text += ALPHABET[value % ALPHABET.length]; });
+    return text;
+  }
+  function rateStrength(hint, password) {
+    const minimum = parseInt(hint.dataset.min, 10);
+    const kinds = [/[a-zа-яё]/, /[A-ZА-ЯЁ]/, /[0-9]/, /[^A-Za-zА-Яа-яЁё0-9]/]
+      .filter(function (re) { return re.test(password); }).length;
+    if (!password) return hint.dataset.rule;
+    if (password.length < minimum) return "Слишком короткий: нужно не меньше " + minimum + " символов.";
+    if (password.length >= 16 && kinds >= 3) return "Надёжность: хорошая.";
+    if (password.length >= 12 && kinds >= 2) return "Надёжность: средняя — длиннее или с цифрами и заглавными будет лучше.";
+    return "Надёжность: слабая — такой пароль легко подобрать; нажмите «Сгенерировать».";
+  }
+  function setUpPasswordForm(root) {
+    root.querySelectorAll("[data-generate-password]").forEach(function (button) {
+      button.hidden = false;
+    });
+    const hint = root.querySelector("#password-strength");
+    if (hint && !hint.dataset.rule) hint.dataset.rule = hint.textContent;
+  }
+  document.addEventListener("DOMContentLoaded", function () { setUpPasswordForm(document); });
+  document.addEventListener("htmx:afterSettle", function () { setUpPasswordForm(document); });
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "ingest-password-new") return;
+    const hint = document.getElementById("password-strength");
+    if (hint) hint.textContent = rateStrength(hint, event.target.value);
+  });
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest("[data-generate-password]");
+    if (!button) return;
+    const form = button.closest("form");
+    const password = randomPassword(20);
+    form.querySelector("#ingest-password-new").value = password;
+    form.querySelector("#ingest-password-confirm").value = password;
+    form.querySelector("#generated-password").textContent = password;
+    form.querySelector("#generated").hidden = false;
+    form.querySelectorAll(".field-error").forEach(function (error) { error.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (input) {
+      input.removeAttribute("aria-invalid");
+    });
+    const hint = document.getElementById("password-strength");
+    if (hint) hint.textContent = rateStrength(hint, password);
+  });
 })();

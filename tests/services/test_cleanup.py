@@ -269,3 +269,13 @@ def test_every_run_logs_one_line_with_its_status_dry_run_and_summary(app):
     assert lines[0]["deleted"]["result"]["objects"] == 1  # would delete
     assert lines[1]["deleted"] == real.summary["deleted"] and lines[1]["actor"] == "cli:ops"
     assert {"orphan_files", "orphan_rows", "jobs_abandoned", "duration_s"} <= set(lines[1])
+
+
+def test_the_last_real_run_leaves_dry_runs_out(app):
+    with app.app_context():
+        real = run_cleanup(dry_run=False)
+        run_cleanup(dry_run=True)
+        assert last_run("ok")["summary"]["dry_run"] is True
+        latest_real = last_run(None, real_only=True)
+        assert latest_real["id"] == real.run_id and latest_real["summary"]["dry_run"] is False
+        assert "error" not in latest_real

@@ -7,12 +7,20 @@ import io
 from datetime import timedelta
 from typing import Any
 
+import requests
 from flask import Flask
 from PIL import Image, ImageChops, ImageStat
 
 from photoslot import clock
 from photoslot.blueprints.guards import issue_token
 from photoslot.config import ALL_PERMISSIONS
+from tests.ingest_support import (
+    INGEST_PASSWORD,
+    booth_parts,
+    content_type,
+    multipart,
+    photo_bytes,
+)
 from tests.support import ADMIN_PASSWORDS, GunicornServer
 from tests.ui.conftest import DESKTOP, PHONE, SCREENSHOTS
 
@@ -20,6 +28,16 @@ try:
     from playwright.sync_api import expect
 except ImportError:  # the browser fixture skips (or fails under CI) before any test uses it
     expect = None
+
+
+def ingest(live: GunicornServer, slot_id: str, password: str = INGEST_PASSWORD,
+           booth: str | None = None) -> requests.Response:
+    """One booth upload over HTTP, as DSLR Remote Pro sends it (from the booth named ``booth``
+    when given)."""
+    parts = [("name", booth) if name == "name" and booth else (name, value)
+             for name, value in booth_parts(photo_bytes((320, 240)), password=password)]
+    return requests.post(f"{live.base_url}/api/ingest/{slot_id}", data=multipart(parts),
+                         headers={"Content-Type": content_type()}, timeout=30)
 
 
 def sign_in(page: Any, live: GunicornServer, username: str = "serg",

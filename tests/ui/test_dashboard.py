@@ -5,29 +5,16 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import requests
-
 from photoslot import clock
 from photoslot.extensions import db
 from photoslot.models import JobHistory
 from photoslot.services.audit import Actor
 from photoslot.services.slots.configure import update_slot
 from tests.ingest_support import (
-    booth_parts,
     configure_slot,
-    content_type,
-    multipart,
-    photo_bytes,
     set_password,
 )
-from tests.ui.helpers import expect, shoot, sign_in
-
-
-def ingest(live, slot_id: str) -> requests.Response:
-    """One booth upload over HTTP, as DSLR Remote Pro sends it."""
-    body = multipart(booth_parts(photo_bytes((320, 240))))
-    return requests.post(f"{live.base_url}/api/ingest/{slot_id}", data=body,
-                         headers={"Content-Type": content_type()}, timeout=30)
+from tests.ui.helpers import expect, ingest, shoot, sign_in
 
 
 def add_failures(app, slot_id: str, timeouts: int, errors: int) -> None:

@@ -30,6 +30,9 @@ def test_out_of_range_value_shows_its_error_then_the_fix_is_saved(app, page, liv
 
     page.get_by_label("Провайдер").select_option("local")  # operations reload through htmx
     expect(page.get_by_label("Операция")).to_contain_text("sepia")
+    # htmx wires the swapped-in select up when it settles (and drops "htmx-added" then); a
+    # change before that would go unheard — a loaded machine makes that window long.
+    expect(page.locator("#provider-fields .htmx-added")).to_have_count(0)
     page.get_by_label("Операция").select_option("sepia")  # and so do the params
     strength = page.get_by_label("Сила эффекта")
     expect(page.locator("#param-strength-help")).to_contain_text("от 0 до 1")

@@ -13,14 +13,19 @@ from photoslot.blueprints.admin_ui import (
     auth,
     dashboard,
     errors,
+    journal,
     media,
     rendering,
+    settings,
     slots,
+    stats,
+    storage,
     trial,
 )
 
 bp = Blueprint("admin_ui", __name__)
-for child in (auth.bp, dashboard.bp, slots.bp, media.bp, trial.bp):
+for child in (auth.bp, dashboard.bp, slots.bp, media.bp, trial.bp, stats.bp, storage.bp,
+              journal.bp, settings.bp):
     bp.register_blueprint(child)
 errors.register(bp)
 rendering.register(bp)

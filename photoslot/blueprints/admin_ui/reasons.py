@@ -27,6 +27,8 @@ _KINDS = tuple((kind, re.compile(pattern)) for kind, pattern in (
     ("unknown_operation", r"^unknown operation"),
     ("template_limit", r"^at most (?P<limit>\d+) templates per slot$"),
     ("deleted_meanwhile", r"deleted meanwhile"),
+    ("length_between", r"^must be a string of (?P<low>\d+)–(?P<high>\d+) characters$"),
+    ("set_variable", r"^set (?P<variable>[A-Z][A-Z0-9_]*)$"),
 ))
 
 

@@ -75,6 +75,35 @@ def format_duration(seconds: float) -> str:
     return f"{secs} с"
 
 
+def format_percent(share: float | None, digits: int = 1) -> str:
+    """A share (0.0512) as ``5,1 %`` — Russian decimal comma; ``—`` without a value."""
+    if share is None:
+        return "—"
+    return f"{share * 100:.{digits}f}".replace(".", ",") + "\u00a0%"
+
+
+def format_ms(value: float | None) -> str:
+    """A duration in milliseconds as ``850 мс`` or ``12,4 с``; ``—`` without a value."""
+    if value is None:
+        return "—"
+    if value < 1000:
+        return f"{value:.0f}\u00a0мс"
+    return f"{value / 1000:.1f}".replace(".", ",") + "\u00a0с"
+
+
+def format_bytes(value: int | None) -> str:
+    """A size as ``512 Б``, ``3,4 МБ``, ``1,2 ГБ`` (binary units, Russian abbreviations)."""
+    if value is None:
+        return "—"
+    size = float(value)
+    for unit in ("Б", "КБ", "МБ", "ГБ"):
+        if size < 1024 or unit == "ГБ":
+            text = f"{size:.0f}" if unit == "Б" else f"{size:.1f}".replace(".", ",")
+            return f"{text}\u00a0{unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
 def seconds_until(value: datetime | str | None) -> float | None:
     """Seconds from now until ``value`` (negative once it has passed)."""
     moment = local_time(value)
@@ -93,3 +122,6 @@ def register(bp: Blueprint) -> None:
     bp.add_app_template_filter(seconds_until, "seconds_until")
     bp.add_app_template_filter(local_time, "in_venue_zone")
     bp.add_app_template_filter(explain, "explain")
+    bp.add_app_template_filter(format_percent, "percent")
+    bp.add_app_template_filter(format_ms, "ms")
+    bp.add_app_template_filter(format_bytes, "bytes")

@@ -180,11 +180,14 @@ def _real_run() -> ColumnElement[bool]:
     return CleanupRun.summary["dry_run"].as_boolean() == false()
 
 
-def last_run(status: str | None = "ok") -> dict[str, Any] | None:
-    """The latest finished run (of ``status``, default successful ones) for monitoring, or None."""
+def last_run(status: str | None = "ok", real_only: bool = False) -> dict[str, Any] | None:
+    """The latest finished run (of ``status``, default successful ones; with ``real_only`` no
+    dry run) for monitoring, or None."""
     query = select(CleanupRun).where(CleanupRun.finished_at.is_not(None))
     if status is not None:
         query = query.where(CleanupRun.status == status)
+    if real_only:
+        query = query.where(_real_run())
     run = db.session.scalar(query.order_by(CleanupRun.finished_at.desc()).limit(1))
     if run is None:
         return None
@@ -195,4 +198,5 @@ def last_run(status: str | None = "ok") -> dict[str, Any] | None:
         "started_at": iso(run.started_at),
         "finished_at": iso(run.finished_at),
         "summary": run.summary,
+        **({"error": run.error} if run.error else {}),
     }

@@ -54,34 +54,65 @@ def ingest_stats(window: str = "24h", slot: str | None = None,
     """The statistics of ``window``, optionally of one slot, grouped by slot, provider or booth;
     ApiError 422 ``validation_error`` naming every bad parameter."""
     _validate(window, slot, group)
-    now = clock.now()
-    since = now - WINDOWS[window]
-    t_sync_ms = current_config().t_sync_response_s * 1000
-    jobs: list[ColumnElement[bool]] = [JobHistory.started_at >= since,
-                                       JobHistory.is_test.is_(False)]
-    # Rejections are counted per minute: the window's first minute counts whole.
-    rejections = [IngestRejection.minute >= since.replace(second=0, microsecond=0)]
-    if slot:
-        jobs.append(JobHistory.slot_id == slot)
-        rejections.append(IngestRejection.slot_id == slot)
+    scope = _Scope(window, slot)
+    return {**scope.head(), "slot": slot, "group": group, "totals": scope.totals(),
+            "groups": _groups(group, slot, scope.jobs, scope.rejections, scope.t_sync_ms),
+            "hourly": scope.hourly(), "media": media_volume()}
 
-    roomy_sorts()
-    job_totals, spread = job_figures(jobs, None, t_sync_ms, MEASURES).get(None, (Counts(), {}))
-    totals = _figures(job_totals, spread, rejection_counts(rejections, None).get(None, 0))
-    return {
-        "window": window,
-        "since": iso(since),
-        "until": iso(now),
-        "slot": slot,
-        "group": group,
-        "t_sync_s": t_sync_ms / 1000,
-        "targets": {"within_t_sync": WITHIN_T_SYNC_TARGET_PCT / 100,
-                    "timeout_or_error": FAILED_TARGET_PCT / 100},
-        "totals": totals,
-        "groups": _groups(group, slot, jobs, rejections, t_sync_ms),
-        "hourly": _hourly(since, now, jobs, rejections, t_sync_ms),
-        "media": media_volume(),
-    }
+
+def ingest_overview(window: str = "24h") -> dict[str, Any]:
+    """The admin UI's statistics page in one call: the totals, the figures per slot and per
+    booth, and the hourly series of ``window`` (the same figures as ``ingest_stats``)."""
+    _validate(window, None, "slot")
+    scope = _Scope(window, None)
+    by_slot = _groups("slot", None, scope.jobs, scope.rejections, scope.t_sync_ms)
+    by_booth = _groups("booth", None, scope.jobs, scope.rejections, scope.t_sync_ms)
+    totals = scope.totals()
+    for figures in (totals, *by_slot, *by_booth):
+        figures["timeout_share"] = _share(figures["timeout"], figures["finished"])
+    return {**scope.head(), "totals": totals, "hourly": scope.hourly(),
+            "by_slot": by_slot, "by_booth": by_booth}
+
+
+def _share(part: int, whole: int) -> float | None:
+    """``part`` of ``whole`` as a fraction (4 decimals), None without a whole."""
+    return round(part / whole, 4) if whole else None
+
+
+class _Scope:
+    """The rows of one query: jobs and rejections of the window (and slot), T_sync now."""
+
+    def __init__(self, window: str, slot: str | None):
+        self.window = window
+        self.now = clock.now()
+        self.since = self.now - WINDOWS[window]
+        self.t_sync_ms = current_config().t_sync_response_s * 1000
+        self.jobs: list[ColumnElement[bool]] = [JobHistory.started_at >= self.since,
+                                                JobHistory.is_test.is_(False)]
+        # Rejections are counted per minute: the window's first minute counts whole.
+        self.rejections = [IngestRejection.minute >= self.since.replace(second=0, microsecond=0)]
+        if slot:
+            self.jobs.append(JobHistory.slot_id == slot)
+            self.rejections.append(IngestRejection.slot_id == slot)
+        roomy_sorts()
+
+    def head(self) -> dict[str, Any]:
+        return {
+            "window": self.window,
+            "since": iso(self.since),
+            "until": iso(self.now),
+            "t_sync_s": self.t_sync_ms / 1000,
+            "targets": {"within_t_sync": WITHIN_T_SYNC_TARGET_PCT / 100,
+                        "timeout_or_error": FAILED_TARGET_PCT / 100},
+        }
+
+    def totals(self) -> dict[str, Any]:
+        counts, spread = job_figures(self.jobs, None, self.t_sync_ms, MEASURES).get(
+            None, (Counts(), {}))
+        return _figures(counts, spread, rejection_counts(self.rejections, None).get(None, 0))
+
+    def hourly(self) -> list[dict[str, Any]]:
+        return _hourly(self.since, self.now, self.jobs, self.rejections, self.t_sync_ms)
 
 
 def _validate(window: str, slot: str | None, group: str) -> None:
@@ -164,4 +195,4 @@ def _sla(part: int, whole: int, target_pct: int, at_least: bool) -> dict[str, An
     if whole == 0:
         return {"share": None, "target": target_pct / 100, "met": None}
     met = part * 100 >= target_pct * whole if at_least else part * 100 <= target_pct * whole
-    return {"share": round(part / whole, 4), "target": target_pct / 100, "met": met}
+    return {"share": _share(part, whole), "target": target_pct / 100, "met": met}
