@@ -3,6 +3,7 @@ same services as the API, their answers as forms and fragments, and the permissi
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -143,6 +144,8 @@ def test_cleanup_dry_run_lists_and_the_real_run_deletes(app, admin, form):
     assert not path.exists()
     page = words(admin.get("/admin/storage"))
     assert "Последняя очистка" in page and "запустил serg" in page
+    # The bar shows what is taken, and says so beside the free share in words
+    assert re.search(r"Свободно на диске: .+ \((\d+) %\) Полоса — занятое место: (\d+) %", page)
 
 
 def test_the_journal_filters_pages_and_masks(app, admin, form):
