@@ -28,7 +28,8 @@ def test_out_of_range_value_shows_its_error_then_the_fix_is_saved(app, page, liv
     expect(page.get_by_label("Промпт")).to_have_value("a 1950s comic cover")
     shoot(page, "20-slot-page")
 
-    page.get_by_label("Провайдер").select_option("local")  # operations reload through htmx
+    # The operations reload through htmx ("Провайдер" alone: another field's label holds the word)
+    page.get_by_label("Провайдер", exact=True).select_option("local")
     expect(page.get_by_label("Операция")).to_contain_text("sepia")
     # htmx wires the swapped-in select up when it settles (and drops "htmx-added" then); a
     # change before that would go unheard — a loaded machine makes that window long.
