@@ -76,13 +76,11 @@ def provider_input(source: Source, max_side: int) -> tuple[str, ProviderInput]:
     draft scale, see ``_draft_size``), turned upright by its EXIF orientation, metadata dropped,
     encoded once (a PNG or a transparent image as PNG, else JPEG). ``max_side`` 0 hands over the
     original bytes unchanged."""
-    mime = _sniff_source(source)
     if max_side == 0:
-        with _opened(source) as image:
-            width, height = image.size  # before the draft decode shrinks it
-            off_loop(_check_decodes, image)
+        mime, width, height = require_image(source)
         data = source if isinstance(source, bytes) else source.read_bytes()
         return mime, ProviderInput(data, mime, width, height, data_is_original=True)
+    mime = _sniff_source(source)
     with _opened(source) as image:
         return mime, off_loop(_reduce, image, max_side)
 
