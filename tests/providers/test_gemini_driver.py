@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
 import pytest
 from jsonschema import Draft202012Validator
 
 from photoslot.providers.base import Deadline, InputImage, ProviderError, ProviderRequest
-from photoslot.providers.gemini import DEFAULT_MODEL, GeminiProvider
+from photoslot.providers.gemini import DEFAULT_MODEL, GeminiProvider, parse_response
 from tests.fakes.gemini import DEFAULT_API_KEY
 from tests.fakes.images import make_image, open_image, same_pixels, transform
 from tests.providers.conftest import run_overlap_script
@@ -212,3 +214,23 @@ def test_two_slow_calls_overlap_in_gevent_greenlets(gemini_fake, base_env, tmp_p
     assert outcomes == [{"ok": True, "bytes": len(transform(PHOTO))}] * 2
     first, second = sorted(gemini_fake.requests, key=lambda r: r.started)
     assert second.started < first.ended, "the second call waited for the first one"
+
+
+@pytest.mark.parametrize("encode", [
+    lambda data: base64.b64encode(data).decode(),  # what Google sends
+    lambda data: base64.urlsafe_b64encode(data).decode().rstrip("="),  # also valid proto3 JSON
+])
+def test_inline_data_in_either_base64_alphabet_is_decoded(encode):
+    data = b"\xfb\xff\xfe" + make_image(4, 4)
+    body = json.dumps({"candidates": [{"content": {"parts": [
+        {"inlineData": {"mimeType": "image/png", "data": encode(data)}}]}}]})
+    assert parse_response(body) == (data, "image/png")
+
+
+@pytest.mark.parametrize("data", ["not base64!", "QUJD RA==", "QUJDRA==é"])
+def test_inline_data_that_is_not_base64_is_a_bad_response(data):
+    body = json.dumps({"candidates": [{"content": {"parts": [
+        {"inlineData": {"mimeType": "image/png", "data": data}}]}}]})
+    with pytest.raises(ProviderError) as err:
+        parse_response(body)
+    assert err.value.code == "provider_bad_response"

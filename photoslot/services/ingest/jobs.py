@@ -42,21 +42,13 @@ from photoslot.providers.base import (
 from photoslot.services.ingest import final
 from photoslot.services.media import store
 from photoslot.services.media.lifetime import expired_at
-from photoslot.services.media.thumbnails import (
-    Rendition,
-    ThumbnailError,
-    add_thumbnail,
-    render,
-)
+from photoslot.services.media.thumbnails import add_thumbnail
 
 log = logging.getLogger(__name__)
 
 # Below this much time left the answer matters more than a preview: the result keeps no
 # thumbnail and slot views show the full image instead (ADR 0006).
 THUMBNAIL_MIN_REMAINING_S = 1.0
-#: Left for writing the result and its rows: the thumbnail must be done this long before the
-#: deadline, or the result goes without one.
-COMMIT_RESERVE_S = 0.5
 #: Reduced templates kept per worker (a few hundred kB each): a slot's templates are reduced
 #: once, not at every ingest.
 REDUCED_TEMPLATES_CACHED = 32
@@ -240,16 +232,19 @@ def call_provider(name: str, request: ProviderRequest, deadline: Deadline) -> Pr
 def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResult:
     """Check, convert and store the provider's image and finish the job ``done`` — all before
     the deadline, else DeadlinePassed (nothing kept)."""
-    wanted = job.booth_mime
+    # The thumbnail comes from the same decode (a few ms), unless the answer is already late.
+    with_thumbnail = job.deadline.remaining() >= THUMBNAIL_MIN_REMAINING_S
+    if not with_thumbnail:
+        log_event(log, "thumbnail_skipped", job_id=job.id, reason="little time left")
     try:
         with job.deadline.bounded():  # the CPU thread may have a queue
             # Gemini and Turbotext answer PNG whatever they get; the booth expects what it sent.
-            image, mime, width, height = images.booth_image(result.image, wanted)
+            booth = images.booth_image(result.image, job.booth_mime, with_thumbnail)
     except ApiError as exc:
         raise _fail(job, ApiError(502, "provider_bad_response",
                                   f"the provider's image is unusable: {exc.message}"),
                     provider_ms) from None
-    rendition = _thumbnail(job, image)  # before the rows: no transaction waits on the CPU
+    image, mime = booth.data, booth.mime
     config = current_config()
     path = store.relative_path("result", job.id, mime)
     try:
@@ -262,11 +257,11 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
     try:
         media = MediaObject(
             id=new_uuid(), kind="result", path=path, mime=mime, size=len(image),
-            width=width, height=height, created_at=now, expires_at=expires_at,
+            width=booth.width, height=booth.height, created_at=now, expires_at=expires_at,
             slot_id=job.slot.id, job_id=job.id)
         db.session.add(media)
-        if rendition is not None:
-            written.append(add_thumbnail(media, rendition).path)
+        if booth.thumbnail is not None:
+            written.append(add_thumbnail(media, booth.thumbnail).path)
         total_ms = _ms_since(job.arrived_mono)
         final.finish(job.id, job.input_media_id, job.deadline, status="done", finished_at=now,
                      provider_ms=provider_ms, total_ms=total_ms)
@@ -279,24 +274,6 @@ def _succeed(job: OpenJob, result: ProviderResult, provider_ms: int) -> JobResul
         raise
     return JobResult(job.id, job.slot.id, image, mime, store.result_url(job.id), expires_at,
                      provider_ms, total_ms)
-
-
-def _thumbnail(job: OpenJob, image: bytes) -> Rendition | None:
-    """Render the result's thumbnail now, so slot views do no image work; None when skipped:
-    too little time left, not done ``COMMIT_RESERVE_S`` before the deadline, or unusable."""
-    if job.deadline.remaining() < THUMBNAIL_MIN_REMAINING_S:
-        log_event(log, "thumbnail_skipped", job_id=job.id, reason="little time left")
-        return None
-    try:
-        with Deadline(job.deadline.at - COMMIT_RESERVE_S).bounded():
-            return render(image)
-    except DeadlinePassed:
-        log_event(log, "thumbnail_skipped", job_id=job.id, reason="deadline")
-        return None
-    except ThumbnailError as exc:  # the booth still gets its result; views show the full image
-        log_event(log, "thumbnail_failed", level=logging.WARNING, job_id=job.id,
-                  reason=str(exc)[:200])
-        return None
 
 
 def _from_provider(error: ProviderError) -> ApiError:

@@ -8,38 +8,27 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from PIL import Image, ImageOps
+from PIL import Image
 from sqlalchemy import select
 
 from photoslot import images
 from photoslot.extensions import db
+from photoslot.images import THUMBNAIL_MIME, Rendition
 from photoslot.models import MediaObject
 from photoslot.models.base import new_uuid
 from photoslot.offload import off_loop
 from photoslot.services.media import store
 from photoslot.services.media.store import MediaPathError
 
-THUMBNAIL_PX = 320
-THUMBNAIL_MIME = "image/jpeg"
-
 
 class ThumbnailError(Exception):
     """The parent image could not be read or decoded, so no thumbnail was made."""
 
 
-@dataclass(frozen=True)
-class Rendition:
-    """A rendered thumbnail: JPEG bytes and their size in pixels."""
-
-    jpeg: bytes
-    width: int
-    height: int
-
-
 def render(data: bytes) -> Rendition:
-    """``data`` scaled to fit THUMBNAIL_PX as JPEG, never enlarged; ThumbnailError if unusable."""
+    """``data`` scaled to fit ``images.THUMBNAIL_SIDE`` as JPEG, never enlarged; ThumbnailError
+    if unusable."""
     try:
         return off_loop(_render, data)
     except Exception as exc:
@@ -50,13 +39,10 @@ def render(data: bytes) -> Rendition:
 
 def _render(data: bytes) -> Rendition:
     with Image.open(io.BytesIO(data)) as original:
-        # JPEG only: decode at 1/2..1/8 scale, still at least THUMBNAIL_PX on each side
+        # JPEG only: decode at 1/2..1/8 scale, still at least THUMBNAIL_SIDE on each side
         # (a 24 Mpx photo costs ~20 ms instead of ~250 ms).
-        original.draft("RGB", (THUMBNAIL_PX, THUMBNAIL_PX))
-        image = ImageOps.exif_transpose(original)
-        image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-        return Rendition(images.encode(image, THUMBNAIL_MIME, "thumbnail"),
-                         image.width, image.height)
+        original.draft("RGB", (images.THUMBNAIL_SIDE, images.THUMBNAIL_SIDE))
+        return images.thumbnail(original)
 
 
 def thumbnails_of(parent_ids: Iterable[str]) -> dict[str, MediaObject]:
