@@ -6,7 +6,9 @@ booth's photo is an ~8 MB, 24 Mpx JPEG generated at run time (nothing binary is 
 
 1. ``single``: one ingest at a time with a 0 ms provider, against the same photo sent straight
    to the fake as Gemini's inline data (what a booth talking to Gemini itself would send);
-2. ``N at once`` (30, 100, 200; ``--quick``: 30) with a 10 s provider.
+2. ``20 Mbit/s`` (``--upload-mbit``): five ingests, each body sent at a venue's uplink rate
+   (about 3.5 s for the photo), 0 ms provider: the time from the last byte to the answer;
+3. ``N at once`` (30, 100, 200; ``--quick``: 30) with a 10 s provider.
 
 For each: HTTP status counts, total p50/p95/max, the gateway's own share (``Server-Timing:
 gateway``, i.e. total minus the provider call) p50/p95, the bytes each generateContent request
@@ -84,6 +86,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sizes", default="30,100,200", help="concurrent ingests (30,100,200)")
     parser.add_argument("--provider-ms", type=int, default=10_000, help="fake latency under load")
     parser.add_argument("--single", type=int, default=10, help="sequential samples (10)")
+    parser.add_argument("--upload-mbit", type=float, default=20,
+                        help="also 5 ingests with the body sent at this rate, like a venue's "
+                             "uplink (20; 0 skips)")
     parser.add_argument("--photo-mb", type=float, default=8.0, help="size of the JPEG original")
     parser.add_argument("--max-input-side", type=int, default=None,
                         help="set the slot's max_input_side (default: the provider's default)")
@@ -131,6 +136,9 @@ def run(args: argparse.Namespace) -> None:
             list(pool.map(lambda _: ingest(base, body), range(8)))  # password check
         results["cases"].append(single(base, body, fake_url, direct, args.single, server))
         print_case(results["cases"][-1])
+        if args.upload_mbit:
+            results["cases"].append(paced(base, body, fake_url, args.upload_mbit, server))
+            print_case(results["cases"][-1])
         set_fake(fake_url, f"latency={args.provider_ms}")
         for count in sizes:
             results["cases"].append(at_once(base, body, fake_url, count, args.provider_ms,
@@ -175,6 +183,47 @@ def single(base: str, body: bytes, fake_url: str, direct: bytes, count: int,
     return case
 
 
+def paced(base: str, body: bytes, fake_url: str, mbit: float, server: subprocess.Popen,
+          count: int = 5) -> dict:
+    """``count`` ingests one after another, each body sent at ``mbit`` Mbit/s like a venue's
+    uplink: what the booth waits for after its last byte is sent."""
+    reset_fake(fake_url)
+    with WorkerSampler(server.pid) as workers:
+        samples = [ingest(base, body, pace_mbit=mbit) for _ in range(count)]
+    case = summarize(f"{mbit:g} Mbit/s", samples, fake_stats(fake_url)["bytes"], workers,
+                     provider_ms=0)
+    case["after_last_byte_ms"] = quantiles([s["after_last_byte_ms"] for s in samples])
+    return case
+
+
+class PacedBody:
+    """A request body handed to the socket at ``mbit`` Mbit/s; ``last_byte_at``: when its last
+    byte was (``time.perf_counter``)."""
+
+    def __init__(self, body: bytes, mbit: float):
+        self.body = memoryview(body)
+        self.bytes_per_s = mbit * 1e6 / 8
+        self.position = 0
+        self.started: float | None = None
+        self.last_byte_at: float | None = None
+
+    def __len__(self) -> int:  # requests sends a Content-Length, as the booth does
+        return len(self.body)
+
+    def read(self, size: int = -1) -> bytes:
+        if self.started is None:
+            self.started = time.perf_counter()
+        size = 64 * 1024 if size is None or size < 0 else min(size, 64 * 1024)
+        delay = self.started + self.position / self.bytes_per_s - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        chunk = bytes(self.body[self.position:self.position + size])
+        self.position += len(chunk)
+        if self.position >= len(self.body) and self.last_byte_at is None:
+            self.last_byte_at = time.perf_counter()
+        return chunk
+
+
 def at_once(base: str, body: bytes, fake_url: str, count: int, provider_ms: int,
             server: subprocess.Popen) -> dict:
     """``count`` ingests released together."""
@@ -191,18 +240,23 @@ def at_once(base: str, body: bytes, fake_url: str, count: int, provider_ms: int,
                      provider_ms=provider_ms)
 
 
-def ingest(base: str, body: bytes) -> dict:
-    """One booth upload: status, total ms, and the provider/gateway split of Server-Timing."""
+def ingest(base: str, body: bytes, pace_mbit: float | None = None) -> dict:
+    """One booth upload: status, total ms, and the provider/gateway split of Server-Timing;
+    ``pace_mbit``: the body sent at that rate, and the ms from its last byte to the answer."""
+    data = PacedBody(body, pace_mbit) if pace_mbit else body
     started = time.perf_counter()
     try:
         response = _session().post(
-            f"{base}/api/ingest/{SLOT}", data=body, timeout=180,
+            f"{base}/api/ingest/{SLOT}", data=data, timeout=180,
             headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
         status: int | str = response.status_code
         timing = server_timing(response.headers.get("Server-Timing", ""))
     except Exception as exc:  # a refused or dropped connection is an outcome to count
         status, timing = type(exc).__name__, {}
-    return {"status": status, "total_ms": (time.perf_counter() - started) * 1000, **timing}
+    ended = time.perf_counter()
+    if isinstance(data, PacedBody) and data.last_byte_at is not None:
+        timing["after_last_byte_ms"] = (ended - data.last_byte_at) * 1000
+    return {"status": status, "total_ms": (ended - started) * 1000, **timing}
 
 
 _local = threading.local()
@@ -258,7 +312,9 @@ def print_case(case: dict) -> None:
           f"p50 {gateway.get('p50', float('nan')):.0f} p95 {gateway.get('p95', float('nan')):.0f}"
           f" ms; to provider {(case['provider_request_bytes'] or 0) / 1e6:.2f} MB; workers' "
           f"peak RSS {case['peak_rss_mb']} MB; worker CPU {case['worker_cpu_ms_per_ingest']} ms "
-          f"per ingest; load {os.getloadavg()[0]:.2f}", flush=True)
+          f"per ingest; load {os.getloadavg()[0]:.2f}"
+          + (f"; after the last byte p50 {case['after_last_byte_ms']['p50']:.0f} ms"
+             if "after_last_byte_ms" in case else ""), flush=True)
 
 
 def print_table(results: dict) -> None:
@@ -278,6 +334,10 @@ def print_table(results: dict) -> None:
             print(f"{'':>12} straight to the fake: p50 {case['straight_ms']['p50']:.0f} ms "
                   f"({case['straight_request_bytes'] / 1e6:.2f} MB request); ingest p50 / "
                   f"straight p50 = {case['total_vs_straight']:.1f}x")
+        if "after_last_byte_ms" in case:
+            print(f"{'':>12} from the last byte sent to the answer: p50 "
+                  f"{case['after_last_byte_ms']['p50']:.0f} ms, max "
+                  f"{case['after_last_byte_ms']['max']:.0f} ms")
 
 
 # --- the app, its database and the fake -----------------------------------------------------

@@ -5,14 +5,16 @@ way (one transparency rule, one JPEG quality per purpose)."""
 from __future__ import annotations
 
 import io
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
+from gevent.event import AsyncResult
 from PIL import ExifTags, Image, ImageOps
 
 from photoslot.errors import ApiError
-from photoslot.offload import off_loop
+from photoslot.offload import cpu_thread_idle, off_loop, off_loop_start
 
 ACCEPTED_MIMES = ("image/jpeg", "image/png", "image/webp")
 #: Pillow's guard: images with more pixels than this are refused (decompression bombs).
@@ -170,6 +172,11 @@ def _reduce(image: Image.Image, max_side: int) -> ProviderInput:
     if _is_jpeg(image):
         image.draft(image.mode, _draft_size(image.size, max_side))
     image.load()
+    return _reduced(image, max_side)
+
+
+def _reduced(image: Image.Image, max_side: int) -> ProviderInput:
+    """The provider's input from ``image`` once decoded (a JPEG at its draft scale)."""
     has_alpha = image.mode in _ALPHA_MODES or "transparency" in image.info
     # PNG stays lossless PNG; JPEG and WEBP become JPEG unless they carry transparency.
     mime = "image/png" if has_alpha or image.format == "PNG" else "image/jpeg"
@@ -180,6 +187,168 @@ def _reduce(image: Image.Image, max_side: int) -> ProviderInput:
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=None)
     image = upright(image)  # after the resize: fewer pixels to turn
     return ProviderInput(encode(image, mime, "provider"), mime, image.width, image.height)
+
+
+#: Uploads one worker follows at once (each holds its picture, ~6 MB for a 24 Mpx photo at 1/4
+#: scale, from its header until its job starts).
+FOLLOWED_PER_WORKER = 4
+#: Those being followed; one that is dropped (its request failed) leaves by itself.
+_followed: weakref.WeakSet[StreamingReduction] = weakref.WeakSet()
+
+
+#: The most bytes one task of a followed upload decodes before handing the CPU thread back.
+TASK_BYTES = 1024 * 1024
+#: New bytes worth a task (fewer, larger pieces: each task opens the file and wakes the thread).
+PIECE_BYTES = 256 * 1024
+
+
+class StreamingReduction:
+    """A JPEG upload reduced for its provider while it is still arriving (ADR 0015).
+
+    The upload's spool file grows on the event loop; each ``advance`` lets the CPU thread decode
+    what has been written so far, so at the last byte most of the decode is done — at a venue's
+    uplink, all of it. It only uses the CPU thread when that is idle, and follows at most
+    ``FOLLOWED_PER_WORKER`` uploads at once: under load, decoding every upload a little at a
+    time would finish them all late (and hold a decoded picture each), so a busy worker decodes
+    them one after the other at ``finish``, as before. The event loop never waits for the
+    decoder before ``finish``. Anything out of the ordinary (not a JPEG, too many pixels, a
+    header it cannot read, a decoding error, a file cut short) only stops it: ``finish`` then
+    answers None and the caller runs ``provider_input`` on the spooled file, which gives every
+    answer (415, 422) as before.
+    """
+
+    def __init__(self, max_side: int):
+        self._decoding = _JpegDecoding(max_side)
+        self._path: Path | None = None
+        self._following = False
+        self._handed = 0  # bytes the CPU thread was told of
+        self.early_bytes = 0  # bytes decoded before ``finish`` (the rest came after the upload)
+        self._task: AsyncResult | None = None
+
+    def advance(self, path: Path, written: int) -> None:
+        """The file at ``path`` now holds ``written`` bytes of the upload (the first file
+        given is the one decoded). Returns at once; the decoding catches up on the CPU thread."""
+        if self._path is None:
+            self._path = path
+            self._following = len(_followed) < FOLLOWED_PER_WORKER
+            if self._following:
+                _followed.add(self)
+        if (self._following and path == self._path and written - self._handed >= PIECE_BYTES
+                and (self._task is None or self._task.ready()) and cpu_thread_idle()):
+            self._task = off_loop_start(self._decoding.read_until, path, written)
+            self._handed = written
+
+    def finish(self, path: Path, size: int) -> ProviderInput | None:
+        """The provider's input, if ``path`` (now complete, ``size`` bytes) is the file that was
+        followed as it arrived and that went well; else None."""
+        _followed.discard(self)
+        if path != self._path or not self._following:
+            return None
+        if self._task is not None:
+            self._task.get()  # read_until never raises
+        self.early_bytes = self._decoding.position
+        return off_loop(self._decoding.finish, path, size)
+
+
+class _JpegDecoding:
+    """The decoder behind StreamingReduction; only ever used on the CPU thread, one call at a
+    time. It does what ``ImageFile.load`` does for a JPEG, in as many pieces as the upload
+    arrives in: libjpeg suspends at the end of the data it has and resumes with the next."""
+
+    #: A camera's header (EXIF, maker notes, its own small preview) ends well before this.
+    HEADER_LIMIT = 1024 * 1024
+    READ_BLOCK = 256 * 1024
+
+    def __init__(self, max_side: int):
+        self.max_side = max_side
+        self.position = 0  # bytes of the file read so far
+        self.header = b""  # until the header can be parsed
+        self.image: Image.Image | None = None
+        self.decoder: Any = None
+        self.rest = b""  # what the decoder left for the next piece (part of a block row)
+        self.state: Literal["header", "decoding", "decoded", "off"] = "header"
+
+    def read_until(self, path: Path, written: int, at_most: int = TASK_BYTES) -> None:
+        """Decode the file's bytes up to ``written``, at most ``at_most`` of them this time (so
+        a task never holds the CPU thread long: ~15 ms here for 1 MiB)."""
+        written = min(written, self.position + at_most)
+        try:
+            with path.open("rb") as file:
+                file.seek(self.position)
+                while self.position < written and self.state in ("header", "decoding"):
+                    data = file.read(min(self.READ_BLOCK, written - self.position))
+                    if not data:
+                        break
+                    self.position += len(data)
+                    self._take(data)
+        except Exception:  # whatever it is, the ordinary path will meet it and answer it
+            self._stop()
+
+    def finish(self, path: Path, size: int) -> ProviderInput | None:
+        """The reduced image once all ``size`` bytes are decoded; None if it did not go well."""
+        self.read_until(path, size, at_most=size)
+        if self.state != "decoded":
+            self._stop()
+            return None
+        image, self.image = self.image, None
+        assert image is not None
+        image.readonly = 0  # decoded into its own memory, as ImageFile.load leaves it
+        try:
+            return _reduced(image, self.max_side)
+        except Exception:
+            return None
+
+    def _take(self, data: bytes) -> None:
+        if self.state == "header":
+            self.header += data
+            if not self._start():
+                return
+            data, self.header = self.header, b""  # libjpeg reads the header itself
+        data = self.rest + data if self.rest else data
+        consumed, error = self.decoder.decode(data)
+        if consumed < 0:  # the end of the picture (error 0), or a broken one
+            self.decoder.cleanup()
+            self.decoder = None
+            self.state = "decoded" if error >= 0 else "off"
+            return
+        self.rest = data[consumed:]
+
+    def _start(self) -> bool:
+        """Parse the header once it is all here and set the decoder up at the draft scale."""
+        if len(self.header) >= 16 and sniff_mime(self.header[:16]) != "image/jpeg":
+            self._stop()
+            return False
+        try:
+            image = Image.open(io.BytesIO(self.header), formats=["JPEG"])
+        except Image.DecompressionBombError:
+            self._stop()
+            return False
+        except Exception:  # the header is not complete yet
+            if len(self.header) > self.HEADER_LIMIT:
+                self._stop()
+            return False
+        if (not _is_jpeg(image) or len(image.tile) != 1
+                or image.width * image.height > Image.MAX_IMAGE_PIXELS):
+            self._stop()
+            return False
+        image.draft(image.mode, _draft_size(image.size, self.max_side))
+        image.load_prepare()
+        decoder_name, extents, offset, args = image.tile[0]
+        if offset != 0:
+            self._stop()
+            return False
+        # Pillow's own incremental parser (ImageFile.Parser) builds its decoder the same way.
+        self.decoder = Image._getdecoder(image.mode, decoder_name, args, image.decoderconfig)
+        self.decoder.setimage(image.im, extents)
+        image.tile = []
+        self.image, self.state = image, "decoding"
+        return True
+
+    def _stop(self) -> None:
+        if self.decoder is not None:
+            self.decoder.cleanup()
+        self.decoder, self.image, self.rest, self.header = None, None, b"", b""
+        self.state = "off"
 
 
 def upright(image: Image.Image) -> Image.Image:

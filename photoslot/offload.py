@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import gevent
+from gevent.event import AsyncResult
 from gevent.threadpool import ThreadPool
 
 T = TypeVar("T")
@@ -29,8 +30,23 @@ _pools: weakref.WeakKeyDictionary[Any, ThreadPool] = weakref.WeakKeyDictionary()
 
 def off_loop(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call ``fn(*args, **kwargs)`` on the CPU thread and wait for it; exceptions propagate."""
+    return _pool().apply(fn, args, kwargs)
+
+
+def off_loop_start(fn: Callable[..., T], *args: Any) -> AsyncResult:
+    """Queue ``fn(*args)`` on the CPU thread and return at once; ``.ready()`` tells when it is
+    done, ``.get()`` waits for its value (cooperatively) and raises what it raised."""
+    return _pool().spawn(fn, *args)
+
+
+def cpu_thread_idle() -> bool:
+    """True when this worker's CPU thread has nothing queued or running."""
+    return len(_pool()) == 0
+
+
+def _pool() -> ThreadPool:
     hub = gevent.get_hub()
     pool = _pools.get(hub)
     if pool is None:
         pool = _pools[hub] = ThreadPool(CPU_THREADS, hub=hub)
-    return pool.apply(fn, args, kwargs)
+    return pool

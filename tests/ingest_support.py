@@ -92,15 +92,13 @@ def photo_reader(photo: bytes, fields: dict[str, str] | None = None):
     """An upload reader for the ingest service without any HTTP: ``fields`` arrive first, then
     the photo is spooled the way the multipart reader does it."""
 
-    def receive(max_file_bytes: int, authorize) -> Upload:
-        upload = Upload(max_file_bytes)
+    def receive(upload: Upload, authorize) -> None:
         for name, value in (fields or {}).items():
             upload.add_field(name, value)
         authorize(dict(upload.fields))
         part = upload.start_file("fileToUpload", "IMG_0001.JPG")
         part.write(photo)
         part.close()
-        return upload
 
     return receive
 

@@ -57,11 +57,11 @@ def _body_reader(limits: multipart.ReadLimits) -> UploadReader | None:
     if boundary is None:
         return None
 
-    def receive(max_file_bytes: int, authorize: Authorize) -> Upload:
+    def receive(upload: Upload, authorize: Authorize) -> None:
         # Not request.stream: MAX_CONTENT_LENGTH would answer 413 before the password is read
         # (and request.max_content_length = None falls back to it); the reader enforces size.
         stream = get_input_stream(request.environ, max_content_length=None)
-        return multipart.receive(stream, boundary, max_file_bytes, authorize, limits)
+        multipart.receive(stream, boundary, upload, authorize, limits)
 
     return receive
 

@@ -68,16 +68,15 @@ class ReadLimits:
     idle_s: float
 
 
-def receive(stream: BinaryIO, boundary: bytes, max_file_bytes: int, authorize: Authorize,
-            limits: ReadLimits) -> Upload:
-    """Read the whole body; on any error the spooled files are deleted and the error raised."""
-    upload = Upload(max_file_bytes)
+def receive(stream: BinaryIO, boundary: bytes, upload: Upload, authorize: Authorize,
+            limits: ReadLimits) -> None:
+    """Read the whole body into ``upload``; on any error its spooled files are deleted and the
+    error raised."""
     try:
         _receive(stream, boundary, authorize, upload, limits)
     except BaseException:
         upload.discard()
         raise
-    return upload
 
 
 def _receive(stream: BinaryIO, boundary: bytes, authorize: Authorize, upload: Upload,

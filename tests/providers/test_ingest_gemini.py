@@ -7,12 +7,16 @@ overlap test at the end goes through a real gunicorn.
 from __future__ import annotations
 
 import io
+import json
+import logging
 import threading
+import time
 
 import pytest
 import requests
 from PIL import Image
 
+from photoslot.images import provider_input
 from photoslot.providers.gemini import GeminiProvider
 from tests.contract import assert_contract
 from tests.fakes import gemini as fake_gemini
@@ -120,6 +124,29 @@ def test_by_default_a_camera_original_goes_at_the_providers_working_size(gemini_
     assert max(Image.open(io.BytesIO(sent_photo)).size) <= GeminiProvider.default_input_side
 
 
+@pytest.mark.parametrize(("fmt", "streamed"), [("JPEG", True), ("PNG", False)])
+def test_a_jpeg_is_reduced_while_it_arrives_with_the_same_result(gemini_app, gemini_fake, fmt,
+                                                                  streamed):
+    photo = (camera_jpeg((3200, 2400), orientation=6) if fmt == "JPEG"
+             else photo_bytes((900, 600), fmt="PNG"))
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("photoslot.services.ingest")
+    logger.addHandler(handler)
+    try:
+        response = ingest(gemini_app, photo)
+    finally:
+        logger.removeHandler(handler)
+
+    assert response.status_code == 200, response.get_data(True)[:300]
+    [line] = [r.fields for r in records if r.fields.get("event") == "ingest"]
+    assert line["decoded_while_receiving"] is streamed
+    # Either way the provider gets exactly what the ordinary decode of the upload gives.
+    expected = provider_input(photo, GeminiProvider.default_input_side)[1]
+    assert sent_images(gemini_fake) == [(expected.mime, expected.data)]
+
+
 def test_max_input_side_zero_sends_the_original_bytes(gemini_app, gemini_fake):
     configure_slot(gemini_app, provider="gemini", operation="edit",
                    params={"prompt": PROMPT, "max_input_side": 0})
@@ -223,3 +250,45 @@ def test_two_slow_ingests_overlap_in_one_gevent_worker(gemini_app, gemini_fake, 
     first, second = sorted(gemini_fake.requests, key=lambda r: r.started)
     assert second.started < first.ended, "the second call began only after the first ended"
     assert {job.status for job in jobs(gemini_app)} == {"done"}
+
+
+class Trickle:
+    """A request body handed to the socket at ``bytes_per_s``, as from a venue's uplink."""
+
+    def __init__(self, body: bytes, bytes_per_s: float):
+        self.body, self.bytes_per_s, self.position = body, bytes_per_s, 0
+        self.started: float | None = None
+
+    def __len__(self) -> int:
+        return len(self.body)
+
+    def read(self, size: int = -1) -> bytes:
+        self.started = self.started or time.monotonic()
+        lag = self.started + self.position / self.bytes_per_s - time.monotonic()
+        if lag > 0:
+            time.sleep(lag)
+        chunk = self.body[self.position:self.position + min(max(size, 1), 32 * 1024)]
+        self.position += len(chunk)
+        return chunk
+
+
+def test_a_trickling_photo_is_mostly_decoded_before_its_last_byte(gemini_app, gemini_fake,
+                                                                  gunicorn_server):
+    server = gunicorn_server(workers=1)
+    noisy = Image.merge("RGB", [Image.effect_noise((2400, 1600), 60) for _ in range(3)])
+    out = io.BytesIO()
+    noisy.save(out, "JPEG", quality=90)
+    photo = out.getvalue()
+    assert len(photo) > 1_500_000
+
+    response = requests.post(f"{server.base_url}{URL}",
+                             data=Trickle(multipart(booth_parts(photo)), 2_000_000),
+                             headers={"Content-Type": content_type()}, timeout=30)
+
+    assert response.status_code == 200, response.text[:300]
+    [line] = [json.loads(text) for text in server.log().splitlines()
+              if '"event": "ingest"' in text]
+    assert line["decoded_while_receiving"] is True
+    assert line["decoded_early_bytes"] > len(photo) // 2  # the rest: the last piece or two
+    expected = provider_input(photo, GeminiProvider.default_input_side)[1]
+    assert sent_images(gemini_fake) == [(expected.mime, expected.data)]

@@ -63,8 +63,7 @@ def spool(file: FileStorage) -> UploadReader:
     """An UploadReader over a file Werkzeug has parsed from a form (the UI's CSRF token may be a
     form field, so the body is parsed before the view; the pipeline then reads it from here)."""
 
-    def receive(max_file_bytes: int, authorize: Authorize) -> Upload:
-        upload = Upload(max_file_bytes)
+    def receive(upload: Upload, authorize: Authorize) -> None:
         authorize(dict(upload.fields))  # an admin's trial run: no ingest password to check
         try:
             part = upload.start_file("file", file.filename)
@@ -74,7 +73,6 @@ def spool(file: FileStorage) -> UploadReader:
         except BaseException:
             upload.discard()
             raise
-        return upload
 
     return receive
 

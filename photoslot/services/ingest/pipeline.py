@@ -22,6 +22,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from PIL import Image
 
@@ -111,18 +112,19 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
     if (is_test or req.password is not None) and (
             (req.content_length or 0) > upload.max_body_bytes(max_bytes)):
         raise upload.too_large(max_bytes)  # authorized already: refuse before reading a byte
-    received = req.receive(max_bytes, authorize)
+    input_side = jobs.input_side(slot)
+    streaming = images.StreamingReduction(input_side) if input_side else None
+    received = upload.Upload(max_bytes, on_first_file_write=_feeder(streaming))
     try:
+        req.receive(received, authorize)
         part = received.photo()
         if part is None:
             raise ApiError(400, "missing_file", "the upload has no file part",
                            {"expected_field": upload.FILE_FIELD_PREFERENCE[0]})
         context["bytes"] = part.size
         with req.deadline.bounded():  # decoding waits for the CPU thread
-            # Checked and, for most providers, reduced in the same decode; the original is
-            # read from its spool file by Pillow, never held in memory whole (ADR 0015).
-            upload_mime, photo = images.provider_input(store.resolve(part.path),
-                                                       jobs.input_side(slot))
+            upload_mime, photo = _provider_input(store.resolve(part.path), part.size,
+                                                 input_side, streaming, context)
         meta = _client_meta(received.fields, req.query, part.filename)
         context["booth"] = meta.get("name")
         received_photo = jobs.ReceivedPhoto(part.path, part.size, upload_mime)
@@ -132,6 +134,35 @@ def _ingest(req: IngestRequest, context: dict, is_test: bool) -> jobs.JobResult:
         received.discard()  # the photo part was moved into place by open_job, if it got there
     context["job_id"] = job.id
     return jobs.run(job)
+
+
+def _feeder(streaming: images.StreamingReduction | None) -> upload.OnWrite | None:
+    """Hands the photo's spool file to ``streaming`` as it grows (resolved once, not per
+    chunk)."""
+    if streaming is None:
+        return None
+    resolved: dict[str, Path] = {}
+
+    def on_write(path: str, size: int) -> None:
+        if path not in resolved:
+            resolved[path] = store.resolve(path)
+        streaming.advance(resolved[path], size)
+
+    return on_write
+
+
+def _provider_input(path: Path, size: int, input_side: int,
+                    streaming: images.StreamingReduction | None,
+                    context: dict) -> tuple[str, images.ProviderInput]:
+    """The upload checked and, for most providers, reduced: from the decode that ran while it
+    arrived when that went well, else by one decode of the spooled file now — read by Pillow
+    from the file, never held in memory whole (ADR 0015)."""
+    reduced = streaming.finish(path, size) if streaming is not None else None
+    context["decoded_while_receiving"] = reduced is not None
+    if reduced is not None:
+        context["decoded_early_bytes"] = streaming.early_bytes
+        return "image/jpeg", reduced
+    return images.provider_input(path, input_side)
 
 
 def _load_slot(req: IngestRequest) -> jobs.SlotSnapshot:

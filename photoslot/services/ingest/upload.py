@@ -20,6 +20,10 @@ from photoslot.services.media import store
 # Liberal: the booth's field first, then common names, else the first file part.
 FILE_FIELD_PREFERENCE = ("fileToUpload", "file", "image", "photo", "media")
 
+#: ``on_write(path, size)``: a file part's spool file (``path``, relative to the media root) now
+#: holds ``size`` bytes — for work that can begin before the upload ends.
+OnWrite = Callable[[str, int], None]
+
 #: ``authorize(fields)``: called once, with the text fields received so far, when the first file
 #: part starts (or at the end of a body without one); raises ApiError to reject the request.
 Authorize = Callable[[dict[str, str]], None]
@@ -34,6 +38,7 @@ class SpooledFile:
     path: str
     max_bytes: int
     size: int = 0
+    on_write: OnWrite | None = field(default=None, repr=False)
     _handle: store.MediaWriter | None = field(default=None, repr=False)
 
     def write(self, data: bytes) -> None:
@@ -44,6 +49,8 @@ class SpooledFile:
         if self._handle is None:
             self._handle = store.open_for_writing(self.path)
         self._handle.write(data)
+        if self.on_write is not None:
+            self.on_write(self.path, self.size)
 
     def close(self) -> None:
         """Finish the part (an empty part still gets its file)."""
@@ -57,6 +64,7 @@ class Upload:
     """A multipart body being received: text fields (first value per name) and file parts."""
 
     max_file_bytes: int
+    on_first_file_write: OnWrite | None = None  # the photo's part, in every booth's form
     fields: dict[str, str] = field(default_factory=dict)
     files: list[SpooledFile] = field(default_factory=list)
 
@@ -69,7 +77,8 @@ class Upload:
         """A new file part, spooled to a fresh path under the inputs directory."""
         _refuse_nul(name, filename or "")
         part = SpooledFile(name, filename, f"{store.KIND_DIRS['input']}/.upload-"
-                           f"{uuid.uuid4().hex}.part", self.max_file_bytes)
+                           f"{uuid.uuid4().hex}.part", self.max_file_bytes,
+                           on_write=None if self.files else self.on_first_file_write)
         self.files.append(part)
         return part
 
@@ -89,9 +98,9 @@ class Upload:
             store.delete_file(part.path)
 
 
-#: Reads the request body into an Upload of at most ``max_file_bytes`` per file, calling
+#: Reads the request body into ``upload`` (files of at most its ``max_file_bytes``), calling
 #: ``authorize`` as fields arrive; every spooled file is deleted if it raises.
-UploadReader = Callable[[int, Authorize], Upload]
+UploadReader = Callable[[Upload, Authorize], None]
 
 
 def _refuse_nul(name: str, value: str) -> None:
