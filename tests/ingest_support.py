@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +234,19 @@ def read_response(sock, limit: float = 30.0) -> tuple[int, dict[str, str], bytes
             break
         buffer += chunk
     return status, headers, buffer[:length]
+
+
+@contextmanager
+def ingest_log_lines() -> Iterator[list[dict]]:
+    """The fields of every ``"event": "ingest"`` log line written inside the block."""
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("photoslot.services.ingest")
+    logger.addHandler(handler)
+    lines: list[dict] = []
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        lines += [r.fields for r in records if r.fields.get("event") == "ingest"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-import logging
 import time
 from datetime import timedelta
 
@@ -21,6 +20,7 @@ from tests.ingest_support import (
     configure_slot,
     content_type,
     files_under,
+    ingest_log_lines,
     jobs,
     media_rows,
     multipart,
@@ -201,19 +201,11 @@ def test_frame_overlays_the_slots_template(ready, client, media_root):
 
 
 def test_one_structured_log_line_per_ingest_without_secrets(ready, client):
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger = logging.getLogger("photoslot.services.ingest")
-    logger.addHandler(handler)
-    try:
+    with ingest_log_lines() as lines:
         ok = post(client, multipart(booth_parts(photo_bytes(), password=None)),
                   url=f"{URL}?password={INGEST_PASSWORD}")
         bad = post(client, multipart(booth_parts(photo_bytes(), password="wrong-one")))
-    finally:
-        logger.removeHandler(handler)
     assert ok.status_code == 200 and bad.status_code == 401
-    lines = [r.fields for r in records if r.fields.get("event") == "ingest"]
     assert len(lines) == 2
     done, rejected = lines
     assert done["job_id"] == ok.headers["X-Job-Id"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import threading
 import time
 
@@ -30,6 +29,7 @@ from tests.ingest_support import (
     close_pixels,
     configure_slot,
     content_type,
+    ingest_log_lines,
     jobs,
     multipart,
     photo_bytes,
@@ -129,18 +129,11 @@ def test_a_jpeg_is_reduced_while_it_arrives_with_the_same_result(gemini_app, gem
                                                                   streamed):
     photo = (camera_jpeg((3200, 2400), orientation=6) if fmt == "JPEG"
              else photo_bytes((900, 600), fmt="PNG"))
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger = logging.getLogger("photoslot.services.ingest")
-    logger.addHandler(handler)
-    try:
+    with ingest_log_lines() as lines:
         response = ingest(gemini_app, photo)
-    finally:
-        logger.removeHandler(handler)
 
     assert response.status_code == 200, response.get_data(True)[:300]
-    [line] = [r.fields for r in records if r.fields.get("event") == "ingest"]
+    [line] = lines
     assert line["decoded_while_receiving"] is streamed
     # Either way the provider gets exactly what the ordinary decode of the upload gives.
     expected = provider_input(photo, GeminiProvider.default_input_side)[1]
