@@ -91,7 +91,13 @@ def test_storage_report_counts_per_kind_for_any_admin(app, client, auth_headers)
     assert body["kinds"]["input"]["objects"] == 0
     assert body["total"] == {"objects": 3, "bytes": 3 * len(JPEG)}
     assert 0 < body["disk"]["free_bytes"] <= body["disk"]["total_bytes"]
-    assert body["last_cleanup"]["summary"]["dry_run"] is True
+    assert body["last_cleanup"] is None  # a dry run deleted nothing: it is no cleanup
+
+    client.post(CLEANUP, json={"dry_run": False}, headers=auth_headers())
+    client.post(CLEANUP, json={"dry_run": True}, headers=auth_headers())
+    last = client.get(STORAGE, headers=auth_headers("igor", set())).get_json()["last_cleanup"]
+    assert last["status"] == "ok" and last["summary"]["dry_run"] is False
+    assert last["summary"]["deleted"]["result"]["objects"] == 1
 
 
 def test_manual_cleanup_rejects_a_body_that_is_not_an_object(client, auth_headers):

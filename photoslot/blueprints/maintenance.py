@@ -29,5 +29,7 @@ def maintenance_cleanup() -> ResponseReturnValue:
 @bp.get("/maintenance/storage")
 @require_permission()
 def maintenance_storage() -> ResponseReturnValue:
-    """Objects and bytes per kind, free disk space of the media root, the last good cleanup."""
-    return jsonify({**lifetime.storage_usage(), "last_cleanup": cleanup.last_run("ok")})
+    """Objects and bytes per kind, free disk space of the media root, the last good cleanup
+    that deleted for real (a dry run deletes nothing: it would hide that no real run happens)."""
+    return jsonify({**lifetime.storage_usage(),
+                    "last_cleanup": cleanup.last_run("ok", real_only=True)})
