@@ -12,6 +12,7 @@ import requests
 
 from tests.contract import assert_contract, assert_error
 from tests.ingest_support import (
+    INGEST_PASSWORD,
     booth_parts,
     configure_slot,
     content_type,
@@ -55,14 +56,23 @@ def log_events(server, event: str) -> list[dict]:
             if line.startswith("{") and f'"event": "{event}"' in line]
 
 
-def test_parallel_wrong_ingest_passwords_cannot_slip_past_the_limit(app, gunicorn_server):
+def ingest_burst(app, gunicorn_server, password_of):
+    """20 booth uploads at once to one fresh worker whose limit is 3 wrong passwords a minute;
+    upload ``i`` carries ``password_of(i)``. (server, responses)"""
     set_password(app)
     configure_slot(app)
     server = gunicorn_server(workers=1, PHOTOSLOT_INGEST_FAIL_LIMIT="3 per minute")
 
-    responses = all_at_once(20, lambda i: requests.post(
-        f"{server.base_url}{URL}", data=multipart(booth_parts(PHOTO, password=f"guess-{i}")),
-        headers={"Content-Type": content_type()}, timeout=60))
+    def upload(i: int) -> requests.Response:
+        return requests.post(f"{server.base_url}{URL}",
+                             data=multipart(booth_parts(PHOTO, password=password_of(i))),
+                             headers={"Content-Type": content_type()}, timeout=60)
+
+    return server, all_at_once(20, upload)
+
+
+def test_parallel_wrong_ingest_passwords_cannot_slip_past_the_limit(app, gunicorn_server):
+    _, responses = ingest_burst(app, gunicorn_server, lambda i: f"guess-{i}")
 
     # Counted before argon2 ran: 3 were let through to a check, the 17 others never reached it.
     assert_refused_past_the_limit(responses, let_through=3)
@@ -73,13 +83,7 @@ def test_a_burst_of_right_passwords_on_a_fresh_worker_is_not_taken_for_guesses(
         app, gunicorn_server):
     # After a restart or a rotation no password is proven yet: every booth's upload arrives
     # while the first argon2 check runs. They share that check and none is counted.
-    set_password(app)
-    configure_slot(app)
-    server = gunicorn_server(workers=1, PHOTOSLOT_INGEST_FAIL_LIMIT="3 per minute")
-
-    responses = all_at_once(20, lambda i: requests.post(
-        f"{server.base_url}{URL}", data=multipart(booth_parts(PHOTO)),
-        headers={"Content-Type": content_type()}, timeout=60))
+    server, responses = ingest_burst(app, gunicorn_server, lambda i: INGEST_PASSWORD)
 
     assert [r.status_code for r in responses] == [200] * 20
     assert log_events(server, "ingest_rate_limited") == []
@@ -87,13 +91,7 @@ def test_a_burst_of_right_passwords_on_a_fresh_worker_is_not_taken_for_guesses(
 
 def test_parallel_identical_wrong_passwords_share_one_check_and_are_all_counted(
         app, gunicorn_server):
-    set_password(app)
-    configure_slot(app)
-    server = gunicorn_server(workers=1, PHOTOSLOT_INGEST_FAIL_LIMIT="3 per minute")
-
-    responses = all_at_once(20, lambda i: requests.post(
-        f"{server.base_url}{URL}", data=multipart(booth_parts(PHOTO, password="same-guess")),
-        headers={"Content-Type": content_type()}, timeout=60))
+    _, responses = ingest_burst(app, gunicorn_server, lambda i: "same-guess")
 
     assert_refused_past_the_limit(responses, let_through=3)
 
