@@ -16,6 +16,14 @@ carried, the workers' peak RSS (summed) and the CPU time they spent per ingest (
 does not depend on what else shares the machine). The table is printed; JSON and a PNG plot go
 to ``bench/results/``. Nothing is asserted.
 
+The floor: before the server starts, the image work no gateway can skip is timed in this
+process with Pillow alone (none of PhotoSlot's code, so it is the same whatever ``--app-dir``
+serves): reading all of the photo's entropy-coded data at JPEG's cheapest DCT scale (1/8),
+decoding the provider's PNG and encoding it as the booth's JPEG. One ingest's gateway share
+cannot be below their sum; of N at once, the k-th answer cannot be before k photos were read
+with every core busy, so the floor of the gateway share's p95 is ``k × read / cores + decode +
+encode`` for the k of that percentile. Each case prints its gateway figure ÷ its floor.
+
     .venv/bin/python bench/ingest_load.py --quick
     .venv/bin/python bench/ingest_load.py --label after
     .venv/bin/python bench/ingest_load.py --app-dir /work/base-checkout --label before
@@ -109,6 +117,10 @@ def run(args: argparse.Namespace) -> None:
     (work / "answer.png").write_bytes(answer)
     print(f"photo {len(photo) / 1e6:.2f} MB JPEG 6000x4000; provider answer "
           f"{len(answer) / 1e6:.2f} MB PNG 1024x1024; work dir {work}", flush=True)
+    floor = image_floor(photo, answer)
+    print(f"floor (ms, this process, nothing else running yet): read the photo "
+          f"{floor['read_photo_ms']:.0f}, decode the answer {floor['decode_answer_ms']:.0f}, "
+          f"encode the booth's JPEG {floor['encode_result_ms']:.0f}", flush=True)
     fake_port = free_port()
     # At a lower CPU priority: on a shared machine the provider's work must not be the gateway's.
     fake = subprocess.Popen(["nice", "-n", "10", sys.executable, __file__, "--serve-fake",
@@ -126,7 +138,7 @@ def run(args: argparse.Namespace) -> None:
         "label": args.label, "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(), "app_commit": commit_of(args.app_dir),
         "command": " ".join(sys.argv), "photo_bytes": len(photo), "answer_bytes": len(answer),
-        "workers": args.workers, "cases": [],
+        "workers": args.workers, "floor": floor, "cases": [],
     }
     try:
         body = booth_form(photo, PASSWORD, BOUNDARY)
@@ -135,6 +147,7 @@ def run(args: argparse.Namespace) -> None:
         with ThreadPoolExecutor(8) as pool:  # warm-up: imports, connections, each worker's
             list(pool.map(lambda _: ingest(base, body), range(8)))  # password check
         results["cases"].append(single(base, body, fake_url, direct, args.single, server))
+        add_floor(results["cases"][-1], floor)
         print_case(results["cases"][-1])
         if args.upload_mbit:
             results["cases"].append(paced(base, body, fake_url, args.upload_mbit, server))
@@ -143,6 +156,7 @@ def run(args: argparse.Namespace) -> None:
         for count in sizes:
             results["cases"].append(at_once(base, body, fake_url, count, args.provider_ms,
                                             server))
+            add_floor(results["cases"][-1], floor)
             print_case(results["cases"][-1])
     finally:
         server.terminate()
@@ -305,6 +319,54 @@ def quantiles(values: list[float]) -> dict:
     return {"p50": at(0.5), "p95": at(0.95), "max": round(ordered[-1], 1)}
 
 
+def image_floor(photo: bytes, answer: bytes, repeats: int = 7) -> dict:
+    """The image work no gateway can skip, in ms (median of ``repeats``; see the module's
+    docstring): read the photo at 1/8 scale, decode the answer, encode it as a JPEG."""
+    from PIL import Image
+
+    def read_photo() -> None:
+        with Image.open(io.BytesIO(photo)) as image:
+            image.draft("RGB", (image.width // 8, image.height // 8))
+            image.load()
+
+    def decode_answer() -> Image.Image:
+        with Image.open(io.BytesIO(answer)) as image:
+            return image.convert("RGB")
+
+    decoded = decode_answer()
+
+    def encode_result() -> None:
+        decoded.save(io.BytesIO(), "JPEG", quality=92)  # the result's quality (images.py)
+
+    def median_ms(work) -> float:
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            work()
+            times.append((time.perf_counter() - started) * 1000)
+        return round(statistics.median(times), 1)
+
+    return {"read_photo_ms": median_ms(read_photo), "decode_answer_ms": median_ms(decode_answer),
+            "encode_result_ms": median_ms(encode_result), "cores": os.cpu_count() or 1}
+
+
+def add_floor(case: dict, floor: dict) -> None:
+    """The case's floor for its gateway share (p50 of one at a time, p95 of N at once) and the
+    measured figure ÷ that floor."""
+    answer_ms = floor["decode_answer_ms"] + floor["encode_result_ms"]
+    gateway = case["gateway_ms"]
+    if gateway is None:
+        return
+    if case["case"] == "single":
+        case["floor_of"], floor_ms = "p50", floor["read_photo_ms"] + answer_ms
+    else:  # the p95 answer is the k-th: k photos read first, on every core (see quantiles)
+        k = round(0.95 * (case["count"] - 1)) + 1
+        case["floor_of"] = "p95"
+        floor_ms = k * floor["read_photo_ms"] / floor["cores"] + answer_ms
+    case["floor_ms"] = round(floor_ms, 1)
+    case["gateway_vs_floor"] = round(gateway[case["floor_of"]] / floor_ms, 2)
+
+
 def print_case(case: dict) -> None:
     gateway = case["gateway_ms"] or {}
     print(f"{case['case']:>12}: {case['statuses']}  total p50 {case['total_ms']['p50']:.0f} "
@@ -314,7 +376,9 @@ def print_case(case: dict) -> None:
           f"peak RSS {case['peak_rss_mb']} MB; worker CPU {case['worker_cpu_ms_per_ingest']} ms "
           f"per ingest; load {os.getloadavg()[0]:.2f}"
           + (f"; after the last byte p50 {case['after_last_byte_ms']['p50']:.0f} ms"
-             if "after_last_byte_ms" in case else ""), flush=True)
+             if "after_last_byte_ms" in case else "")
+          + (f"; gateway {case['floor_of']} ÷ floor {case['gateway_vs_floor']:.1f}x"
+             if "floor_ms" in case else ""), flush=True)
 
 
 def print_table(results: dict) -> None:
@@ -338,6 +402,9 @@ def print_table(results: dict) -> None:
             print(f"{'':>12} from the last byte sent to the answer: p50 "
                   f"{case['after_last_byte_ms']['p50']:.0f} ms, max "
                   f"{case['after_last_byte_ms']['max']:.0f} ms")
+        if "floor_ms" in case:
+            print(f"{'':>12} floor of the gateway {case['floor_of']} {case['floor_ms']:.0f} ms; "
+                  f"gateway {case['floor_of']} ÷ floor = {case['gateway_vs_floor']:.1f}x")
 
 
 # --- the app, its database and the fake -----------------------------------------------------
