@@ -663,6 +663,11 @@ def plot(runs: list[dict], path: Path) -> Path:
                      label=f"{result['label']}: gateway share p95")
         memory.plot(counts, [c["peak_rss_mb"] for c in cases], marker="o", color=colour,
                     label=result["label"])
+    floors = [c for c in runs[-1]["cases"] if c["case"].endswith("at once") and "floor_ms" in c]
+    if floors:  # the newest run's (older result files have none)
+        latency.plot([c["count"] for c in floors], [c["floor_ms"] / 1000 for c in floors],
+                     linestyle=":", color="black",
+                     label=f"floor of the gateway share p95 ({runs[-1]['label']})")
     provider_s = runs[0]["cases"][-1]["provider_latency_ms"] / 1000
     latency.axhline(provider_s, color="grey", linewidth=0.8)
     latency.set(xlabel="ingests at once", ylabel="seconds",
